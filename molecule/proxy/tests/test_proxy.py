@@ -1,0 +1,235 @@
+"""Checks of the proxy scenario, run from the outside client (proxy-client) and the controller.
+
+proxy-server runs the Ollama double on 127.0.0.1:11434 behind nginx_proxy (port 80) and UFW;
+proxy-client sits on the same Docker network; the controller reaches the proxy through
+127.0.0.1:28471 (published port) for the OpenAI Python client.
+"""
+import json
+import time
+
+import pytest
+import testinfra
+
+SERVER = testinfra.get_host("docker://proxy-server")
+CLIENT = testinfra.get_host("docker://proxy-client")
+URL = "http://proxy-server"
+PUBLISHED = "http://127.0.0.1:28471"
+
+USER = ("alice", "alice-inference-pw")
+ADMIN = ("root-admin", "admin-pw-3f9c")
+KEY = "sk-test-inference-0123456789abcdef"
+ADMIN_KEY = "sk-test-admin-fedcba9876543210"
+MODEL = "smollm2:135m"
+
+
+def curl(*args):
+    """Run curl on the client; returns (status, body)."""
+    cmd = CLIENT.run("curl -sS --max-time 20 -o /tmp/body -w '%%{http_code}' %s && cat /tmp/body" % " ".join(args))
+    assert cmd.rc == 0, cmd.stderr
+    # the status code is printed first, then the body
+    return int(cmd.stdout[:3]), cmd.stdout[3:]
+
+
+def q(text):
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def basic(user):
+    return "-u " + q("%s:%s" % user)
+
+
+def bearer(key):
+    return "-H " + q("Authorization: Bearer " + key)
+
+
+def test_no_credentials_401():
+    assert curl(URL + "/api/tags")[0] == 401
+
+
+def test_wrong_password_401():
+    assert curl(basic(("alice", "wrong")), URL + "/api/tags")[0] == 401
+
+
+def test_unknown_bearer_key_401():
+    assert curl(bearer(KEY[:-1] + "X"), URL + "/api/tags")[0] == 401
+
+
+def test_bearer_key_is_case_sensitive():
+    assert curl(bearer(KEY.upper()), URL + "/api/tags")[0] == 401
+
+
+def test_right_password_200():
+    status, body = curl(basic(USER), URL + "/api/tags")
+    assert status == 200
+    assert MODEL in [m["name"] for m in json.loads(body)["models"]]
+
+
+def test_bearer_key_v1_models():
+    status, body = curl(bearer(KEY), URL + "/v1/models")
+    assert status == 200
+    assert MODEL in [m["id"] for m in json.loads(body)["data"]]
+
+
+def test_openai_client_through_the_proxy():
+    openai = pytest.importorskip("openai")
+    client = openai.OpenAI(base_url=PUBLISHED + "/v1", api_key=KEY, max_retries=0, timeout=20)
+    assert MODEL in [m.id for m in client.models.list()]
+    reply = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}],
+                                           max_tokens=8)
+    assert reply.choices[0].message.content
+    chunks = list(client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}],
+                                                 max_tokens=8, stream=True))
+    assert len(chunks) > 1
+
+
+def test_openai_client_wrong_key_refused():
+    openai = pytest.importorskip("openai")
+    client = openai.OpenAI(base_url=PUBLISHED + "/v1", api_key="sk-not-a-valid-key-000000", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        client.models.list()
+
+
+STREAM_SCRIPT = r"""
+import base64, http.client, json, sys, time
+conn = http.client.HTTPConnection("proxy-server", 80, timeout=30)
+body = json.dumps({"model": "%s", "prompt": "tell me a story", "options": {"num_predict": 12}})
+auth = base64.b64encode(b"%s:%s").decode()
+start = time.monotonic()
+conn.request("POST", "/api/generate", body, {"Authorization": "Basic " + auth})
+resp = conn.getresponse()
+times = []
+while True:
+    line = resp.readline()
+    if not line:
+        break
+    times.append(time.monotonic() - start)
+print(json.dumps({"status": resp.status, "type": resp.getheader("Content-Type"), "times": times}))
+"""
+
+
+def test_streamed_generate_arrives_in_chunks():
+    script = STREAM_SCRIPT % (MODEL, USER[0], USER[1])
+    result = json.loads(CLIENT.check_output("python3 -c %s" % q(script)))
+    assert result["status"] == 200
+    assert result["type"].startswith("application/x-ndjson")
+    times = result["times"]
+    assert len(times) >= 5
+    # Paced at 20 tokens/s: buffered whole, every line would arrive at the same moment.
+    assert times[-1] - times[0] > 0.3, times
+    assert len({round(t, 2) for t in times}) >= 5, times
+
+
+@pytest.mark.parametrize("method,path", [("DELETE", "/api/delete"), ("POST", "/api/pull")])
+def test_inference_key_cannot_manage_models(method, path):
+    status, body = curl("-X", method, bearer(KEY), "-d", q('{"model":"no-such-model:latest"}'), URL + path)
+    assert status == 403
+    assert json.loads(body) == {"error": "forbidden"}
+
+
+def test_inference_user_cannot_manage_models():
+    status, _ = curl("-X DELETE", basic(USER), "-d", q('{"model":"no-such-model:latest"}'), URL + "/api/delete")
+    assert status == 401
+
+
+@pytest.mark.parametrize("credential", [bearer(ADMIN_KEY), basic(ADMIN)])
+def test_admin_credentials_reach_ollama(credential):
+    # Ollama's own answer (404 for a model it does not have) shows the request got through.
+    status, body = curl("-X DELETE", credential, "-d", q('{"model":"no-such-model:latest"}'), URL + "/api/delete")
+    assert status == 404
+    assert "not found" in json.loads(body)["error"]
+    status, body = curl("-X POST", credential, "-d", q('{"model":"%s","stream":false}' % MODEL), URL + "/api/pull")
+    assert status == 200
+    assert json.loads(body) == {"status": "success"}
+
+
+def test_admin_user_can_infer_too():
+    assert curl(basic(ADMIN), URL + "/api/version")[0] == 200
+
+
+def test_unknown_routes_closed():
+    assert curl(basic(USER), URL + "/")[0] == 404
+    assert curl(basic(USER), URL + "/api/experimental/anything")[0] == 404
+
+
+def test_healthz_unauthenticated_only_ok():
+    status, body = curl(URL + "/healthz")
+    assert (status, body) == (200, "ok\n")
+
+
+def test_ollama_port_unreachable_from_client():
+    cmd = CLIENT.run("curl -sS --max-time 3 -o /dev/null http://proxy-server:11434/")
+    assert cmd.rc != 0
+
+
+def test_ssh_reachable_from_client():
+    script = ("import socket; s = socket.create_connection(('proxy-server', 22), timeout=5); "
+              "print(s.recv(64).decode().strip())")
+    assert CLIENT.check_output("python3 -c %s" % q(script)).startswith("SSH-2.0")
+
+
+def test_ufw_rules():
+    status = SERVER.check_output("ufw status verbose")
+    assert "Status: active" in status
+    assert "Default: deny (incoming), allow (outgoing)" in status
+    assert "Logging: on (low)" in status
+    lines = [" ".join(line.split()) for line in status.splitlines()]
+    assert any(line.startswith("22/tcp ALLOW IN Anywhere") for line in lines)
+    assert any(line.startswith("22/tcp (v6) ALLOW IN Anywhere (v6)") for line in lines)
+    assert any(line.startswith("11434/tcp DENY IN Anywhere") for line in lines)
+    assert any(line.startswith("11434/tcp (v6) DENY IN Anywhere (v6)") for line in lines)
+    # the proxy port: only from the scenario network, never from anywhere
+    assert [line for line in lines if line.startswith("80/tcp ALLOW IN")]
+    assert not [line for line in lines if line.startswith("80/tcp") and "Anywhere" in line]
+    # SSH comes before the role's other rules
+    order = [line.split()[0] for line in lines if line[:1].isdigit()]
+    assert order.index("22/tcp") < order.index("11434/tcp") < order.index("80/tcp")
+    # a stale managed rule was pruned, a rule added by hand was kept
+    assert "10.9.9.0/24" not in status
+    assert "10.9.8.0/24" in status
+    assert "IPV6=yes" in SERVER.file("/etc/default/ufw").content_string
+    assert "-A DOCKER-USER -j ufw-user-forward" in SERVER.check_output("iptables -S DOCKER-USER")
+
+
+def test_secret_files_modes():
+    for path, group in [("/etc/nginx/ollama-proxy/users.htpasswd", "www-data"),
+                        ("/etc/nginx/ollama-proxy/admins.htpasswd", "www-data"),
+                        ("/etc/nginx/ollama-proxy/api-keys.conf", "root")]:
+        f = SERVER.file(path)
+        assert (f.user, f.group, f.mode) == ("root", group, 0o640), path
+    users = SERVER.file("/etc/nginx/ollama-proxy/users.htpasswd").content_string
+    admins = SERVER.file("/etc/nginx/ollama-proxy/admins.htpasswd").content_string
+    assert sorted(line.split(":")[0] for line in users.splitlines()) == ["alice", "root-admin"]
+    assert [line.split(":")[0] for line in admins.splitlines()] == ["root-admin"]
+    assert all(line.split(":", 1)[1].startswith("$2") for line in users.splitlines())  # bcrypt
+    assert "retired" not in users  # dropped from the list: removed
+
+
+def test_access_log_is_json_without_credentials():
+    curl(bearer(KEY), URL + "/api/version")
+    time.sleep(0.5)
+    lines = SERVER.file("/var/log/nginx/ollama-proxy.access.log").content_string.splitlines()
+    entries = [json.loads(line) for line in lines]
+    assert any(e["api_key"] == "app" and e["uri"] == "/api/version" for e in entries)
+    text = "\n".join(lines)
+    for secret in (KEY, ADMIN_KEY, USER[1], ADMIN[1], "Bearer", "Basic "):
+        assert secret not in text
+
+
+def test_streaming_settings_in_config():
+    conf = SERVER.check_output("nginx -T 2>/dev/null")
+    for directive in ("proxy_buffering off;", "proxy_cache off;", "proxy_http_version 1.1;",
+                      'proxy_set_header Host "localhost:11434";', "proxy_read_timeout 600s;",
+                      "client_max_body_size 100m;", "limit_req_status 429;"):
+        assert directive in conf
+
+
+def test_past_the_burst_429():
+    # 40 requests at once from one client: 20 r/s with a burst of 10 must refuse some with 429.
+    codes = CLIENT.check_output(
+        "curl -s --max-time 20 -Z --parallel-max 20 %s -o /dev/null -w '%%{http_code}\\n' '%s/api/version?[1-40]'"
+        % (bearer(KEY), URL)).split()
+    assert len(codes) == 40
+    assert "429" in codes
+    assert "200" in codes
+    assert set(codes) <= {"200", "429"}
+    time.sleep(1.5)  # let the bucket refill for whatever runs next

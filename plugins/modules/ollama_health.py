@@ -1,0 +1,387 @@
+#!/usr/bin/python
+# Copyright (c) 2025, llmops.ollama maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+DOCUMENTATION = r'''
+module: ollama_health
+short_description: Wait for an Ollama server and assert that it is healthy
+version_added: 0.1.0
+author:
+  - llmops.ollama maintainers (@llmops)
+description:
+  - Waits until the Ollama API answers, then checks what an operator checks by hand on a GPU host, and fails with a
+    message that says what is wrong and where to look.
+  - Checks, each optional, in this order; the server version (O(version) or O(version_constraint)), installed models
+    (O(models)), a short generation with O(model) reporting tokens per second (against O(min_tokens_per_second)), and
+    that O(model) is loaded entirely in GPU memory (O(require_gpu)), which catches the silent fallback to CPU after a
+    driver or container toolkit problem.
+  - Never changes anything (the generation loads the model, as any request would), so C(changed) is always false.
+extends_documentation_fragment:
+  - llmops.ollama.ollama
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Runs all checks, the generation included, since they change nothing.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  retries:
+    description: How many times to try to reach the server before failing.
+    type: int
+    default: 30
+  delay:
+    description: Seconds between two attempts.
+    type: float
+    default: 2
+  wait_timeout:
+    description:
+      - Seconds to keep trying in total, whatever O(retries) says. V(0) tries once.
+    type: float
+    default: 120
+  version:
+    description: The exact version the server must report, for example C(0.12.3).
+    type: str
+  version_constraint:
+    description:
+      - Comma-separated comparisons the version must meet, for example C(>=0.12) or C(>=0.12,<0.20); operators
+        C(>=), C(<=), C(>), C(<), C(==) and C(!=). Missing components count as 0, and a pre-release such as
+        C(0.13.0-rc1) is older than C(0.13.0).
+    type: str
+  models:
+    description:
+      - Models that must be installed; names are normalised and matched case-insensitively as Ollama does, so
+        C(llama3.2) means C(llama3.2:latest).
+    type: list
+    elements: str
+    default: []
+  model:
+    description:
+      - Model to load and run a short generation with. Its speed is reported in RV(generation).
+      - It must be installed (use M(llmops.ollama.ollama_model) first).
+    type: str
+  prompt:
+    description: Prompt for the generation.
+    type: str
+    default: Reply with one short sentence about the sky.
+  num_predict:
+    description: Maximum tokens to generate; a few dozen give a stable tokens-per-second figure.
+    type: int
+    default: 32
+  keep_alive:
+    description:
+      - How long the model stays loaded after the check, as Ollama understands it (C(5m), C(1h), C(-1) for ever, C(0)
+        to unload right away). The server default applies when omitted.
+      - With O(require_gpu), use anything but C(0), since the offload is read after the generation.
+    type: str
+  min_tokens_per_second:
+    description: Fail when the generation is slower than this (eval_count / eval_duration).
+    type: float
+  require_gpu:
+    description:
+      - Fail unless O(model) is loaded entirely in GPU memory (C(size_vram == size) in C(/api/ps)).
+    type: bool
+    default: false
+seealso:
+  - module: llmops.ollama.ollama_info
+  - module: llmops.ollama.ollama_model
+'''
+
+EXAMPLES = r'''
+- name: Wait for Ollama after a restart
+  llmops.ollama.ollama_health:
+    wait_timeout: 180
+
+- name: Assert version and models
+  llmops.ollama.ollama_health:
+    version_constraint: ">=0.12,<0.20"
+    models:
+      - llama3.2:3b
+      - nomic-embed-text
+
+- name: Assert that generation runs on the GPU, at a usable speed
+  llmops.ollama.ollama_health:
+    model: llama3.2:3b
+    require_gpu: true
+    min_tokens_per_second: 40
+    keep_alive: 10m
+  register: ollama_health
+
+- name: Report the speed
+  ansible.builtin.debug:
+    msg: "{{ inventory_hostname }}: {{ ollama_health.generation.tokens_per_second }} tokens/s"
+'''
+
+RETURN = r'''
+url:
+  description: The API base URL used.
+  returned: always
+  type: str
+  sample: http://127.0.0.1:11434
+reachable:
+  description: Whether the server answered.
+  returned: always
+  type: bool
+  sample: true
+attempts:
+  description: How many attempts it took to reach the server.
+  returned: always
+  type: int
+  sample: 1
+elapsed:
+  description: Seconds spent waiting for the server.
+  returned: always
+  type: float
+  sample: 0.01
+version:
+  description: Version the server reports.
+  returned: when the server answered
+  type: str
+  sample: 0.12.3
+models:
+  description: Names of the installed models.
+  returned: when the server answered
+  type: list
+  elements: str
+  sample: ["llama3.2:3b", "nomic-embed-text:latest"]
+missing_models:
+  description: Models of O(models) that are not installed (the task fails when there are any).
+  returned: when the server answered
+  type: list
+  elements: str
+  sample: []
+generation:
+  description: Figures of the generation with O(model).
+  returned: when O(model) is set
+  type: dict
+  contains:
+    model:
+      description: The model.
+      type: str
+      sample: llama3.2:3b
+    eval_count:
+      description: Tokens generated.
+      type: int
+      sample: 32
+    eval_duration:
+      description: Nanoseconds spent generating them.
+      type: int
+      sample: 251000000
+    tokens_per_second:
+      description: RV(generation.eval_count) / RV(generation.eval_duration) * 1e9, rounded to 0.01.
+      type: float
+      sample: 127.49
+    load_duration:
+      description: Nanoseconds spent loading the model.
+      type: int
+    total_duration:
+      description: Nanoseconds for the whole request.
+      type: int
+    response:
+      description: The generated text.
+      type: str
+gpu:
+  description: Where O(model) is loaded, from C(/api/ps).
+  returned: when O(model) is set and the model is still loaded after the generation
+  type: dict
+  contains:
+    size:
+      description: Memory the model takes, in bytes.
+      type: int
+    size_vram:
+      description: Part of it in GPU memory.
+      type: int
+    percent:
+      description: RV(gpu.size_vram) / RV(gpu.size) in percent, as C(ollama ps) shows it.
+      type: int
+      sample: 100
+    processor:
+      description: The PROCESSOR column of C(ollama ps).
+      type: str
+      sample: 100% GPU
+'''
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.llmops.ollama.plugins.module_utils.model_name import InvalidModelName, ModelName, find_model
+from ansible_collections.llmops.ollama.plugins.module_utils.ollama import (
+    LOG_HINT, OLLAMA_MUTUALLY_EXCLUSIVE, OLLAMA_REQUIRED_TOGETHER, OllamaClient, OllamaError, OllamaUnreachable,
+    ollama_argument_spec, version_matches,
+)
+
+GPU_HINT = ('check the GPU with `nvidia-smi` and the GPU discovery lines in %s; a container needs `--gpus=all` and the NVIDIA '
+            'container toolkit' % LOG_HINT)
+
+
+def processor(size, size_vram):
+    """The PROCESSOR column of `ollama ps`."""
+    if not size_vram:
+        return '100% CPU'
+    if size_vram >= size:
+        return '100% GPU'
+    gpu = int(round(100.0 * size_vram / size))
+    return '%d%%/%d%% CPU/GPU' % (100 - gpu, gpu)
+
+
+class OllamaHealth:
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.client = OllamaClient.from_module(module)
+        self.result = dict(changed=False, url=self.client.url, reachable=False, attempts=0, elapsed=0.0)
+
+    def fail(self, msg):
+        self.module.fail_json(msg=msg, **self.result)
+
+    def wait(self):
+        p = self.params
+        started = time.time()
+        while True:
+            self.result['attempts'] += 1
+            try:
+                version = self.client.version()
+            except OllamaError as e:
+                # Starting servers refuse connections, and a loading one may answer 503; anything else is final.
+                if not isinstance(e, OllamaUnreachable) and e.status != 503:
+                    raise
+                elapsed = time.time() - started
+                if self.result['attempts'] >= p['retries'] or elapsed + p['delay'] > p['wait_timeout']:
+                    self.result['elapsed'] = round(elapsed, 3)
+                    self.fail('Ollama did not answer at %s after %d attempts in %.0fs: %s'
+                              % (self.client.url, self.result['attempts'], elapsed, e))
+                time.sleep(p['delay'])
+                continue
+            self.result.update(reachable=True, version=version, elapsed=round(time.time() - started, 3))
+            return version
+
+    def check_version(self, version):
+        p = self.params
+        if p['version'] and version != p['version']:
+            self.fail('Ollama at %s runs version %s, expected %s: install the pinned version (the llmops.ollama roles do) '
+                      'and restart the service; see %s' % (self.client.url, version, p['version'], LOG_HINT))
+        if p['version_constraint']:
+            try:
+                ok = version_matches(version, p['version_constraint'])
+            except ValueError as e:
+                self.fail(str(e))
+            if not ok:
+                self.fail('Ollama at %s runs version %s, which does not meet version_constraint %s: upgrade or downgrade it and '
+                          'restart the service; see %s' % (self.client.url, version, p['version_constraint'], LOG_HINT))
+
+    def check_models(self, installed):
+        missing = []
+        for text in self.params['models']:
+            if find_model(ModelName.parse(text), installed) is None:
+                missing.append(text)
+        self.result['missing_models'] = missing
+        if missing:
+            self.fail('models missing on %s: %s (installed: %s); pull them with llmops.ollama.ollama_model'
+                      % (self.client.url, ', '.join(missing), ', '.join(self.result['models']) or 'none'))
+
+    def check_generation(self, name, installed):
+        p = self.params
+        entry = find_model(name, installed)
+        if entry is None:
+            self.fail('model %s is not installed on %s, so it cannot be test-run; pull it with llmops.ollama.ollama_model'
+                      % (name.display, self.client.url))
+        body = {'model': entry['name'], 'prompt': p['prompt'], 'options': {'num_predict': p['num_predict']}}
+        if p['keep_alive'] is not None:
+            # Ollama takes seconds as a JSON number ("-1" as a string is an invalid Go duration).
+            try:
+                body['keep_alive'] = float(p['keep_alive'])
+            except ValueError:
+                body['keep_alive'] = p['keep_alive']
+        try:
+            answer = self.client.generate(body, timeout=max(p['timeout'], 300))
+        except OllamaError as e:
+            self.fail('generation with %s failed on %s: %s; see %s' % (entry['name'], self.client.url, e, LOG_HINT))
+        count, duration = answer.get('eval_count') or 0, answer.get('eval_duration') or 0
+        tps = round(count * 1e9 / duration, 2) if duration else 0.0
+        self.result['generation'] = dict(
+            model=entry['name'], eval_count=count, eval_duration=duration, tokens_per_second=tps,
+            load_duration=answer.get('load_duration'), total_duration=answer.get('total_duration'), response=answer.get('response', ''),
+        )
+        if p['require_gpu']:
+            self.check_gpu(name, entry['name'])
+        if p['min_tokens_per_second'] is not None and tps < p['min_tokens_per_second']:
+            where = self.result.get('gpu', {}).get('processor')
+            self.fail('%s generated %.2f tokens/s on %s, below min_tokens_per_second %s%s: check GPU offload (require_gpu, `ollama ps`), '
+                      'other processes on the GPU (`nvidia-smi`) and %s'
+                      % (entry['name'], tps, self.client.url, p['min_tokens_per_second'], ' (running on %s)' % where if where else '',
+                         LOG_HINT))
+
+    def check_gpu(self, name, display):
+        loaded = find_model(name, self.client.ps())
+        if loaded is None:
+            self.fail('%s is not loaded on %s after the generation, so its GPU offload cannot be read: do not set keep_alive to 0 '
+                      'with require_gpu' % (display, self.client.url))
+        size, vram = loaded.get('size') or 0, loaded.get('size_vram') or 0
+        self.result['gpu'] = dict(size=size, size_vram=vram, percent=int(100 * vram // size) if size else 0,
+                                  processor=processor(size, vram))
+        if not vram:
+            self.fail('%s runs on the CPU on %s (size_vram 0 of %d bytes): Ollama found no usable GPU; %s'
+                      % (display, self.client.url, size, GPU_HINT))
+        if vram < size:
+            self.fail('%s is only partly in GPU memory on %s (%s, size_vram %d of %d bytes): it does not fit in free VRAM; check '
+                      '`nvidia-smi` for other processes, or use a smaller model, quantization or num_ctx'
+                      % (display, self.client.url, processor(size, vram), vram, size))
+
+    def run(self):
+        p = self.params
+        try:
+            names = [ModelName.parse(text) for text in p['models'] + ([p['model']] if p['model'] else [])]
+        except InvalidModelName as e:
+            self.fail(str(e))
+        if p['version_constraint']:
+            try:
+                version_matches('0', p['version_constraint'])
+            except ValueError as e:
+                self.fail(str(e))
+        try:
+            version = self.wait()
+            self.check_version(version)
+            installed = self.client.tags()
+            self.result['models'] = [m.get('name') for m in installed]
+            self.check_models(installed)
+            if p['model']:
+                self.check_generation(names[-1], installed)
+        except OllamaError as e:
+            self.fail(str(e))
+        self.module.exit_json(**self.result)
+
+
+def main():
+    argument_spec = ollama_argument_spec()
+    argument_spec.update(
+        retries=dict(type='int', default=30),
+        delay=dict(type='float', default=2),
+        wait_timeout=dict(type='float', default=120),
+        version=dict(type='str'),
+        version_constraint=dict(type='str'),
+        models=dict(type='list', elements='str', default=[]),
+        model=dict(type='str'),
+        prompt=dict(type='str', default='Reply with one short sentence about the sky.'),
+        num_predict=dict(type='int', default=32),
+        keep_alive=dict(type='str'),
+        min_tokens_per_second=dict(type='float', no_log=False),
+        require_gpu=dict(type='bool', default=False),
+    )
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        mutually_exclusive=OLLAMA_MUTUALLY_EXCLUSIVE + [('version', 'version_constraint')],
+        required_together=OLLAMA_REQUIRED_TOGETHER,
+        required_if=[('require_gpu', True, ['model'])],
+        required_by={'min_tokens_per_second': 'model'},
+    )
+    OllamaHealth(module).run()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,110 @@
+# -*- coding: utf-8 -*-
+"""Unit tests of plugins/filter/network.py."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+try:
+    from ansible_collections.llmops.ollama.plugins.filter import network
+except ImportError:  # run straight from a checkout: use the harness's collection tree
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), *([".."] * 4), ".ansible", "collections"))
+    from ansible_collections.llmops.ollama.plugins.filter import network
+
+from ansible.errors import AnsibleFilterError
+
+
+@pytest.mark.parametrize("value", [
+    "10.0.0.0/8", "192.168.1.10", "192.168.1.10/32", "0.0.0.0/0", "2001:db8::/32", "::1", "fd00::/8",
+])
+def test_valid_entries(value):
+    assert network.invalid_networks([value]) == []
+
+
+@pytest.mark.parametrize("value", [
+    "", " 10.0.0.0/8", "10.0.0.0/33", "300.1.1.1", "10.0.0/8", "10.0.0.0/8/1", "example.com", "any",
+    "2001:db8::/129", "10.0.0.0 /8", None, True, ["10.0.0.0/8"],
+])
+def test_invalid_entries(value):
+    assert network.invalid_networks([value]) == [value]
+
+
+def test_host_bits_strict_and_lenient():
+    assert network.invalid_networks(["10.0.0.1/8"]) == ["10.0.0.1/8"]
+    assert network.invalid_networks(["10.0.0.1/8"], strict=False) == []
+
+
+def test_any_words_only_when_allowed():
+    assert network.invalid_networks(["any", "all", "ANY"], allow_any=True) == []
+    assert network.invalid_networks(["any"]) == ["any"]
+
+
+def test_only_bad_entries_returned_in_order():
+    assert network.invalid_networks(["10.0.0.0/8", "bad", "::/0", "1.2.3.4/40"]) == ["bad", "1.2.3.4/40"]
+
+
+def test_requires_a_list():
+    with pytest.raises(AnsibleFilterError):
+        network.invalid_networks("10.0.0.0/8")
+
+
+def test_network_version():
+    assert network.network_version("10.1.2.3") == 4
+    assert network.network_version("10.1.2.3/8") == 4
+    assert network.network_version("2001:db8::/32") == 6
+    with pytest.raises(AnsibleFilterError):
+        network.network_version("nope")
+
+
+def test_filter_map():
+    filters = network.FilterModule().filters()
+    assert set(filters) == {"invalid_networks", "network_version", "ufw_stale_rules"}
+
+
+COMMENT = "managed by test"
+HEX = COMMENT.encode().hex()
+USER_RULES = """
+### RULES ###
+
+### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in comment=%(hex)s
+-A ufw-user-input -p tcp --dport 22 -j ACCEPT
+
+### tuple ### deny tcp 11434 0.0.0.0/0 any 0.0.0.0/0 in comment=%(hex)s
+### tuple ### allow tcp 80 0.0.0.0/0 any 10.0.0.0/8 in comment=%(hex)s
+### tuple ### allow tcp 80 0.0.0.0/0 any 192.168.1.5 in comment=%(hex)s
+### tuple ### allow tcp 8080 0.0.0.0/0 any 0.0.0.0/0 in
+### tuple ### route:allow tcp 8000 0.0.0.0/0 any 0.0.0.0/0 in comment=%(hex)s
+### tuple ### allow_log tcp 443 0.0.0.0/0 any 0.0.0.0/0 in comment=%(hex)s
+""" % {"hex": HEX}
+USER6_RULES = """
+### tuple ### allow tcp 22 ::/0 any ::/0 in comment=%(hex)s
+### tuple ### deny tcp 11434 ::/0 any ::/0 in comment=%(hex)s
+### tuple ### allow tcp 80 ::/0 any fc00::/7 in comment=%(hex)s
+""" % {"hex": HEX}
+
+
+def test_ufw_stale_rules_keeps_wanted_and_foreign_rules():
+    wanted = [
+        {"rule": "allow", "port": 22, "proto": "tcp", "from": "any"},
+        {"rule": "deny", "port": "11434", "proto": "tcp", "from": "any"},
+        {"rule": "allow", "port": 80, "proto": "tcp", "from": "192.168.1.5/32"},
+        {"rule": "allow", "port": 80, "proto": "tcp", "from": "fc00::/7"},
+    ]
+    stale = network.ufw_stale_rules([USER_RULES, USER6_RULES], wanted, COMMENT)
+    assert stale == [
+        {"route": False, "rule": "allow", "proto": "tcp", "port": "80", "from": "10.0.0.0/8", "to": "any"},
+        {"route": True, "rule": "allow", "proto": "tcp", "port": "8000", "from": "any", "to": "any"},
+        {"route": False, "rule": "allow", "proto": "tcp", "port": "443", "from": "any", "to": "any"},
+    ]
+
+
+def test_ufw_stale_rules_any_rule_reported_once():
+    stale = network.ufw_stale_rules([USER_RULES, USER6_RULES], [], COMMENT)
+    assert sum(1 for rule in stale if rule["port"] == "22") == 1
+
+
+def test_ufw_stale_rules_other_comment_untouched():
+    assert network.ufw_stale_rules(USER_RULES, [], "another comment") == []
