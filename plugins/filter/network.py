@@ -1,6 +1,6 @@
-# -*- coding: utf-8 -*-
-# Copyright: llmops.ollama maintainers
+# Copyright (c) 2025, llmops.ollama maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Address and network checks for role input validation, without ansible.utils/netaddr.
 
 Roles use these filters in their first ``ansible.builtin.assert`` so that a malformed CIDR fails

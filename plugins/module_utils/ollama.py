@@ -236,7 +236,13 @@ class OllamaClient:
                     raise OllamaTimeout('%s did not finish in time' % path, path=path)
                 try:
                     line = response.readline()
-                except (socket.timeout, TimeoutError, ConnectionError, OSError) as e:
+                except (socket.timeout, TimeoutError) as e:
+                    if deadline is not None:
+                        # Silent for a whole read timeout while a deadline runs: report it as the deadline.
+                        raise OllamaTimeout('%s did not finish in time (%s)' % (path, to_native(e)), path=path)
+                    raise OllamaUnreachable('Ollama at %s stopped answering during %s (%s); check %s'
+                                            % (self.url, path, to_native(e), LOG_HINT), path=path)
+                except (ConnectionError, OSError) as e:
                     raise OllamaUnreachable('lost the stream from Ollama at %s during %s (%s); check %s'
                                             % (self.url, path, to_native(e), LOG_HINT), path=path)
                 if not line:

@@ -10,7 +10,7 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 layer=${1:-full}
 shift || true
-cd "$REPO_ROOT"
+cd "$REPO_ROOT" || exit 1
 
 passed=0 failed=0 failures=() timings=()
 step() {

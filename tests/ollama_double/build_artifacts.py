@@ -66,7 +66,7 @@ def tree(version, broken):
 def tar_bytes(files):
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        dirs = sorted({os.path.dirname(path)[:i] for path, _, _ in files for i in _prefixes(os.path.dirname(path))})
+        dirs = sorted({os.path.dirname(path)[:i] for path, unused_data, unused_mode in files for i in _prefixes(os.path.dirname(path))})
         for d in dirs:
             info = _info(d + "/", 0o755)
             info.type = tarfile.DIRTYPE
@@ -138,7 +138,7 @@ def build_image(tag, files, template, version):
 
 
 def build_images(out, save):
-    for version, _, broken in VERSIONS:
+    for version, unused_ext, broken in VERSIONS:
         tag = "ollama/ollama:%s" % version
         build_image(tag, tree(version, broken), DOCKERFILE, version)
         if version == LATEST:

@@ -155,6 +155,8 @@ def stub():
     """A stub HTTP server: set `stub.routes[(method, path)] = (status, headers, [chunks])`; `stub.seen` lists requests."""
     handler = type('Handler', (StubHandler,), {'routes': {}, 'seen': []})
     server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    # Clients that time out on purpose break the connection: not worth a traceback.
+    server.handle_error = lambda request, client_address: None
     thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
     thread.start()
 

@@ -127,7 +127,7 @@ def test_inference_key_cannot_manage_models(method, path):
 
 
 def test_inference_user_cannot_manage_models():
-    status, _ = curl("-X DELETE", basic(USER), "-d", q('{"model":"no-such-model:latest"}'), URL + "/api/delete")
+    status, unused_body = curl("-X DELETE", basic(USER), "-d", q('{"model":"no-such-model:latest"}'), URL + "/api/delete")
     assert status == 401
 
 

@@ -94,7 +94,7 @@ def human_time(stamp, zero="Never"):
 
 def parse_time(stamp):
     """Seconds since the epoch from an RFC 3339 timestamp with up to nanosecond precision."""
-    main, _, rest = stamp.partition(".")
+    main, unused_sep, rest = stamp.partition(".")
     frac, zone = "0", stamp[len(main):]
     if rest:
         digits = len(rest) - len(rest.lstrip("0123456789"))

@@ -32,7 +32,7 @@ def _stream(seed):
 def generate_tokens(model, prompt, limit=None, stop=None, as_json=False):
     """The reply tokens for a prompt and why generation ended ("stop" or "length")."""
     source = _stream(model + "\0" + prompt)
-    words = [VOCAB[next(source) % len(VOCAB)] for _ in range(DEFAULT_TOKENS)]
+    words = [VOCAB[next(source) % len(VOCAB)] for unused_index in range(DEFAULT_TOKENS)]
     words[0] = words[0].capitalize()
     text = " ".join(words) + "."
     if as_json:
@@ -59,7 +59,7 @@ def token_ids(text):
 def embedding(model, text, dims):
     """A unit vector that depends only on (model, text), with float32-like precision."""
     source = _stream("embed\0" + model + "\0" + text)
-    raw = [(next(source) * 256 + next(source)) / 32767.5 - 1.0 for _ in range(dims)]
+    raw = [(next(source) * 256 + next(source)) / 32767.5 - 1.0 for unused_index in range(dims)]
     norm = math.sqrt(sum(v * v for v in raw)) or 1.0
     return [float("%.7g" % (v / norm)) for v in raw]
 

@@ -59,7 +59,7 @@ class _Reader:
             return self.string()
         if typ == _ARRAY:
             inner, count = self.take("<I"), self.take("<Q")
-            return [self.value(inner) for _ in range(count)]
+            return [self.value(inner) for unused_index in range(count)]
         return self.take(_SCALARS[typ])
 
 
@@ -73,7 +73,7 @@ def decode(data):
     count = r.take("<Q")
     kv = {}
     try:
-        for _ in range(count):
+        for unused_index in range(count):
             key = r.string()
             kv[key] = r.value(r.take("<I"))
     except (struct.error, KeyError):

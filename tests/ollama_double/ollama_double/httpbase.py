@@ -97,7 +97,7 @@ class Server(http.server.ThreadingHTTPServer):
 def split_hostport(text, default_port):
     """host, port from `host:port`, `[v6]:port`, `host` (port as an int)."""
     if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
+        host, unused_sep, rest = text[1:].partition("]")
         port = rest[1:] if rest.startswith(":") else ""
     elif text.count(":") == 1:
         host, port = text.split(":")

@@ -51,7 +51,7 @@ def parse(text):
         if word == "message":
             value = "%s: %s" % (sub.lower(), value)
         commands.append((name, value))
-    if not any(name == "model" for name, _ in commands):
+    if not any(name == "model" for name, unused_value in commands):
         raise ParseError("no FROM line")
     return commands
 
@@ -132,7 +132,7 @@ def create_request(commands, relative_dir):
         elif name == "license":
             licenses.append(args)
         elif name == "message":
-            role, _, content = args.partition(": ")
+            role, unused_sep, content = args.partition(": ")
             messages.append({"role": role, "content": content})
         else:
             value = format_param(name, args)

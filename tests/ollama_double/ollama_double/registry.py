@@ -212,7 +212,7 @@ class RegistryHandler(Handler):
     def do_PUT(self):
         self._log()
         state = self.server.state
-        path, _, query = self.path.partition("?")
+        path, unused_sep, query = self.path.partition("?")
         m = _UPLOAD.match(path)
         if m and m["id"]:
             upload = int(m["id"])

@@ -56,12 +56,22 @@ def _slog_value(v):
     return go_quote(text) if (not text or re.search(r'[\s"=]', text)) else text
 
 
+def _drain(gen, on_token):
+    """Pass each token of a generation to `on_token`; return the generator's return value (its metrics)."""
+    while True:
+        try:
+            tok = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        on_token(tok)
+
+
 def _origin_allowed(origin, allowed):
     for pattern in allowed:
         if pattern == "*" or pattern == origin:
             return True
         if "*" in pattern:
-            head, _, tail = pattern.partition("*")
+            head, unused_sep, tail = pattern.partition("*")
             if origin.startswith(head) and origin.endswith(tail) and len(origin) >= len(head) + len(tail):
                 return True
     return False
@@ -250,7 +260,7 @@ class ApiHandler(Handler):
                 return handler(self, *m.groups())
             except ApiError as exc:
                 return self.error(exc.status, exc.message)
-        if path.endswith("/") and len(path) > 1 and any(p.match(path[:-1]) for p, _ in ROUTES):
+        if path.endswith("/") and len(path) > 1 and any(p.match(path[:-1]) for p, unused_handler in ROUTES):
             return self.send_bytes(301 if self.command == "GET" else 307, b"", None, {"Location": path[:-1]})
         self.text(404, "404 page not found")
 
@@ -538,7 +548,7 @@ class ApiHandler(Handler):
 
         config = self.derive_config(layers)
         config["rootfs"] = {"type": "layers", "diff_ids": [layer["digest"] for layer in layers]}
-        config_layer, _ = store.new_layer((go_json(config) + "\n").encode(), CONFIG_MEDIA_TYPE)
+        config_layer, unused_status = store.new_layer((go_json(config) + "\n").encode(), CONFIG_MEDIA_TYPE)
         for status in statuses:
             emit({"status": status})
         try:
@@ -686,17 +696,16 @@ class ApiHandler(Handler):
         text = []
         if streaming:
             self.start_chunked(200, NDJSON_TYPE)
-        try:
-            while True:
-                tok = next(gen)
-                text.append(tok)
-                if streaming:
-                    msg = {"model": model, "created_at": rfc3339(utc=True)}
-                    msg.update(chunk(tok))
-                    msg["done"] = False
-                    self.write_chunk(go_json(msg).encode() + b"\n")
-        except StopIteration as stop:
-            metrics = stop.value
+
+        def on_token(tok):
+            text.append(tok)
+            if streaming:
+                msg = {"model": model, "created_at": rfc3339(utc=True)}
+                msg.update(chunk(tok))
+                msg["done"] = False
+                self.write_chunk(go_json(msg).encode() + b"\n")
+
+        metrics = _drain(gen, on_token)
         final = {"model": model, "created_at": rfc3339(utc=True)}
         final.update(chunk("") if streaming else whole("".join(text)))
         final["done"] = True
@@ -835,14 +844,13 @@ class ApiHandler(Handler):
             text = []
             if streaming:
                 self.start_chunked(200, "text/event-stream", {"Cache-Control": "no-cache", "Connection": "keep-alive"})
-            try:
-                while True:
-                    tok = next(gen)
-                    text.append(tok)
-                    if streaming:
-                        self.sse(envelope(chunk_kind, [choice(tok, None, True)]))
-            except StopIteration as stop:
-                metrics = stop.value
+
+            def on_token(tok):
+                text.append(tok)
+                if streaming:
+                    self.sse(envelope(chunk_kind, [choice(tok, None, True)]))
+
+            metrics = _drain(gen, on_token)
         usage = {"prompt_tokens": metrics["prompt_eval_count"], "completion_tokens": metrics["eval_count"],
                  "total_tokens": metrics["prompt_eval_count"] + metrics["eval_count"]}
         finish = metrics["done_reason"]
@@ -966,7 +974,7 @@ def serve():
         sys.stderr.write("Error: unable to initialize inference backend: libggml-base.so: cannot open shared object file: "
                          "No such file or directory\n")
         return 1
-    _, host, port = envconfig.host()
+    unused_scheme, host, port = envconfig.host()
     models = envconfig.models_dir()
     store = Store(models)
     try:

@@ -41,7 +41,7 @@ def registry_base(name, insecure):
 def _request(method, url, headers=None, body=None, follow=True):
     """One request (following redirects that stay on the same hostname); returns (response, final url)."""
     origin = urllib.parse.urlsplit(url).hostname
-    for _ in range(11):
+    for unused_hop in range(11):
         parts = urllib.parse.urlsplit(url)
         cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         conn = cls(parts.hostname, parts.port, timeout=30)
@@ -73,7 +73,7 @@ def _net_error(exc):
 def fetch_manifest(base, name):
     url = "%s/v2/%s/%s/manifests/%s" % (base, name.namespace, name.model, name.tag)
     try:
-        resp, _ = _request("GET", url, {"Accept": MANIFEST_MEDIA_TYPE})
+        resp, unused_url = _request("GET", url, {"Accept": MANIFEST_MEDIA_TYPE})
     except TransferError as exc:
         raise TransferError("pull model manifest: %s" % exc) from exc
     body = resp.read()
@@ -116,7 +116,7 @@ class _Download:
         return urllib.parse.urljoin(final, location)
 
     def run(self):
-        head, _ = _request("HEAD", self.url)
+        head, unused_url = _request("HEAD", self.url)
         head.read()
         if head.status >= 400:
             raise TransferError("%d: %s" % (head.status, head.reason))
@@ -143,7 +143,7 @@ class _Download:
             headers = {"Range": "bytes=%d-%d" % (offset + done, offset + length - 1)}
             try:
                 # Ranged GETs go straight to the direct URL; no auth headers travel there.
-                resp, _ = _request("GET", url, headers, follow=False)
+                resp, unused_url = _request("GET", url, headers, follow=False)
                 if resp.status >= 400:
                     raise TransferError("%d: %s" % (resp.status, resp.reason))
                 with open(data_path, "r+b") as f:
@@ -232,14 +232,14 @@ def push(store, name, insecure, emit):
     for layer in entry.layers() + [entry.manifest["config"]]:
         digest, size = layer["digest"], layer["size"]
         status = "pushing %s" % digest[7:19]
-        head, _ = _request("HEAD", "%s/v2/%s/blobs/%s" % (base, repo, digest))
+        head, unused_url = _request("HEAD", "%s/v2/%s/blobs/%s" % (base, repo, digest))
         head.read()
         if head.status != 200:
             emit({"status": status, "digest": digest, "total": size})
             _upload(base, repo, digest, store.read_blob(digest))
         emit({"status": status, "digest": digest, "total": size, "completed": size})
     emit({"status": "pushing manifest"})
-    resp, _ = _request("PUT", "%s/v2/%s/manifests/%s" % (base, repo, entry.name.tag), {"Content-Type": MANIFEST_MEDIA_TYPE}, entry.raw)
+    resp, unused_url = _request("PUT", "%s/v2/%s/manifests/%s" % (base, repo, entry.name.tag), {"Content-Type": MANIFEST_MEDIA_TYPE}, entry.raw)
     body = resp.read()
     if resp.status >= 400:
         raise TransferError("%d: %s" % (resp.status, body.decode("utf-8", "replace")))
@@ -253,11 +253,11 @@ def _upload(base, repo, digest, data):
     if resp.status >= 400 or not location:
         raise TransferError("%d: %s" % (resp.status, resp.reason))
     url = urllib.parse.urljoin(final, location)
-    resp, _ = _request("PATCH", url, {"Content-Type": "application/octet-stream"}, data)
+    resp, unused_url = _request("PATCH", url, {"Content-Type": "application/octet-stream"}, data)
     resp.read()
     url = urllib.parse.urljoin(url, resp.getheader("Location") or url)
     sep = "&" if "?" in url else "?"
-    resp, _ = _request("PUT", url + sep + "digest=" + digest, {"Content-Length": "0"}, b"")
+    resp, unused_url = _request("PUT", url + sep + "digest=" + digest, {"Content-Length": "0"}, b"")
     resp.read()
     if resp.status >= 400:
         raise TransferError("%d: %s" % (resp.status, resp.reason))

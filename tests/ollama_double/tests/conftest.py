@@ -32,7 +32,7 @@ class Api:
         return resp.status, resp, data
 
     def json(self, method, path, body=None, headers=None):
-        status, _, data = self.raw(method, path, body, headers)
+        status, unused_resp, data = self.raw(method, path, body, headers)
         return status, json.loads(data) if data else None
 
     def lines(self, path, body):

@@ -14,7 +14,7 @@ BIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 def ollama(api_or_host, *args, cwd=None):
     host = api_or_host if isinstance(api_or_host, str) else "127.0.0.1:%d" % api_or_host.port
     env = dict(os.environ, OLLAMA_HOST=host)
-    return subprocess.run([BIN] + list(args), env=env, cwd=cwd, capture_output=True, text=True, timeout=30)
+    return subprocess.run([BIN] + list(args), env=env, cwd=cwd, capture_output=True, text=True, timeout=30, check=False)
 
 
 def test_version(double):

@@ -62,12 +62,12 @@ def test_tokens_per_second_and_max_queue(start_double):
     def gen():
         results.append(api.post("/api/generate", {"model": "smollm2:135m", "prompt": "x", "stream": False}))
 
-    threads = [threading.Thread(target=gen) for _ in range(3)]
+    threads = [threading.Thread(target=gen) for unused_index in range(3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    codes = sorted(status for status, _ in results)
+    codes = sorted(status for status, unused_body in results)
     assert codes == [200, 200, 503]
     busy = next(body for status, body in results if status == 503)
     assert busy == {"error": "server busy, please try again.  maximum pending requests exceeded"}
@@ -77,12 +77,12 @@ def test_tokens_per_second_and_max_queue(start_double):
 
 def test_cors_and_host_guard(start_double):
     api = start_double({"OLLAMA_ORIGINS": "http://allowed.example"})
-    status, resp, _ = api.raw("GET", "/api/version", headers={"Origin": "http://allowed.example"})
+    status, resp, unused_data = api.raw("GET", "/api/version", headers={"Origin": "http://allowed.example"})
     assert status == 200 and resp.getheader("Access-Control-Allow-Origin") == "http://allowed.example"
     assert api.raw("GET", "/api/version", headers={"Origin": "http://evil.example"})[0] == 403
-    status, resp, _ = api.raw("GET", "/api/version", headers={"Origin": "http://localhost:3000"})
+    status, resp, unused_data = api.raw("GET", "/api/version", headers={"Origin": "http://localhost:3000"})
     assert status == 200 and resp.getheader("Access-Control-Allow-Origin") == "http://localhost:3000"
-    status, resp, _ = api.raw("OPTIONS", "/api/chat", headers={"Origin": "http://allowed.example",
+    status, resp, unused_data = api.raw("OPTIONS", "/api/chat", headers={"Origin": "http://allowed.example",
                                                                "Access-Control-Request-Method": "POST"})
     assert status == 204 and "POST" in resp.getheader("Access-Control-Allow-Methods")
     assert api.raw("GET", "/api/version", headers={"Host": "evil.example"})[0] == 403

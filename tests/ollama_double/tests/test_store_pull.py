@@ -25,7 +25,7 @@ def test_pull_stream_and_store_layout(double, registry, tmp_path):
     manifest = json.loads(art.manifest)
     digests = [layer["digest"] for layer in manifest["layers"]] + [manifest["config"]["digest"]]
     pulled = [line for line in lines if line["status"].startswith("pulling ") and "digest" in line]
-    assert [d for d in dict.fromkeys(line["digest"] for line in pulled)] == digests
+    assert list(dict.fromkeys(line["digest"] for line in pulled)) == digests
     for line in pulled:
         assert line["status"] == "pulling " + line["digest"][7:19]
         assert "completed" not in line or 0 < line["completed"] <= line["total"]

@@ -1,4 +1,6 @@
-# -*- coding: utf-8 -*-
+# Copyright (c) 2025, llmops.ollama maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Unit tests of plugins/filter/network.py."""
 
 from __future__ import annotations

@@ -152,6 +152,21 @@ def test_read_timeout(stub, answers):
     assert 'did not answer GET /api/version within 0.5 s' in str(exc.value)
 
 
+@pytest.mark.parametrize('deadline, kind', [(None, OllamaUnreachable), (3600, OllamaTimeout)])
+def test_silent_stream(stub, deadline, kind):
+    def stalls(handler):
+        handler.send_response(200)
+        handler.end_headers()
+        handler.wfile.write(b'{"status":"pulling manifest"}\n')
+        handler.wfile.flush()
+        time.sleep(1.5)
+        return 200, {}, []
+    stub.routes[('POST', '/api/pull')] = stalls
+    with pytest.raises(kind) as exc:
+        OllamaClient(stub).pull('x', timeout=0.5, deadline=deadline and time.time() + deadline)
+    assert '/api/pull' in str(exc.value)
+
+
 def test_stream_deadline(stub, answers):
     stub.routes[('POST', '/api/pull')] = answers.ndjson(200, {'status': 'a'}, {'status': 'b'})
     with pytest.raises(OllamaTimeout):
