@@ -23,9 +23,10 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || die "dockerd did not start: see /var/log/dockerd.log"
 fi
 
+# The interpreter the virtualenv is built from: never the virtualenv's own (lib.sh puts it first on PATH).
 python=""
-for candidate in python3.12 "$HOME"/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12; do
-  if command -v "$candidate" >/dev/null 2>&1; then python=$(command -v "$candidate"); break; fi
+for candidate in "$HOME"/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do
+  if [ -x "$candidate" ]; then python=$candidate; break; fi
 done
 [ -n "$python" ] || die "Python 3.12 is needed for ansible-core 2.21: install it (pyenv install 3.12) and re-run"
 

@@ -83,7 +83,7 @@ def test_cors_and_host_guard(start_double):
     status, resp, unused_data = api.raw("GET", "/api/version", headers={"Origin": "http://localhost:3000"})
     assert status == 200 and resp.getheader("Access-Control-Allow-Origin") == "http://localhost:3000"
     status, resp, unused_data = api.raw("OPTIONS", "/api/chat", headers={"Origin": "http://allowed.example",
-                                                               "Access-Control-Request-Method": "POST"})
+                                                                         "Access-Control-Request-Method": "POST"})
     assert status == 204 and "POST" in resp.getheader("Access-Control-Allow-Methods")
     assert api.raw("GET", "/api/version", headers={"Host": "evil.example"})[0] == 403
     assert api.raw("GET", "/api/version", headers={"Host": "localhost:1"})[0] == 200

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds the collection tarball, checks it carries no test output, caches or virtualenvs, installs
+# it offline into an empty collections path and loads a module and a role from the installed copy.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+out=build/collection
+rm -rf "$out" && mkdir -p "$out/installed"
+ansible-galaxy collection build --output-path "$out" .
+tarball=$(ls "$out"/llmops-ollama-*.tar.gz)
+
+unwanted=$(tar tzf "$tarball" | grep -E '(^|/)(__pycache__|\.pytest_cache|\.venv|\.ansible|\.git|build|tests/output)(/|$)|\.pyc$' || true)
+[ -z "$unwanted" ] || die "the tarball carries files it must not: $unwanted"
+
+# dependencies are satisfied by the ansible package, found through the Python path
+ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-galaxy collection install --offline -p "$out/installed" "$tarball"
+ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc llmops.ollama.ollama_model | head -1
+ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t role llmops.ollama.ollama | head -1
+echo "$(basename "$tarball"): $(tar tzf "$tarball" | wc -l) files, $(du -k "$tarball" | cut -f1) KiB, installs offline"
