@@ -74,9 +74,11 @@ def delayed(upstream, latency):
             data = answer.read()
             self.send_response(answer.status)
             for key, value in answer.getheaders():
-                if key.lower() not in ('transfer-encoding', 'connection', 'content-length'):
+                # A HEAD answer's Content-Length is the size of the body a GET would get.
+                if key.lower() not in ('transfer-encoding', 'connection') and (key.lower() != 'content-length' or self.command == 'HEAD'):
                     self.send_header(key, value)
-            self.send_header('Content-Length', str(len(data)))
+            if self.command != 'HEAD':
+                self.send_header('Content-Length', str(len(data)))
             self.end_headers()
             if self.command != 'HEAD':
                 self.wfile.write(data)

@@ -166,9 +166,15 @@ def ollama_environment(settings):
     return dict((name, setting_text(value)) for name, value in settings.items())
 
 
+def ollama_setting_names(unused_input=None):
+    """Every setting name ollama_settings_errors knows, current and removed."""
+    return sorted(set(SETTINGS) | set(REMOVED))
+
+
 class FilterModule(object):
     def filters(self):
         return {
             'ollama_settings_errors': ollama_settings_errors,
             'ollama_environment': ollama_environment,
+            'ollama_setting_names': ollama_setting_names,
         }

@@ -253,7 +253,7 @@ class OllamaHealth:
                 elapsed = time.time() - started
                 if self.result['attempts'] >= p['retries'] or elapsed + p['delay'] > p['wait_timeout']:
                     self.result['elapsed'] = round(elapsed, 3)
-                    self.fail('Ollama did not answer at %s after %d attempts in %.0fs: %s'
+                    self.fail('Ollama did not answer at %s after %d attempts in %.1fs: %s'
                               % (self.client.url, self.result['attempts'], elapsed, e))
                 time.sleep(p['delay'])
                 continue

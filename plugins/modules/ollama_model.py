@@ -568,7 +568,9 @@ class OllamaModel:
             if p['state'] == 'absent':
                 if before:
                     self.delete(before)
-                msg = 'removed %s' % before['name'] if before else '%s is not installed' % name.display
+                    msg = '%s %s' % ('would remove' if self.module.check_mode else 'removed', before['name'])
+                else:
+                    msg = '%s is not installed' % name.display
             elif request is not None:
                 msg = self.ensure_custom(name, request, files, before)
             else:

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Test scaffolding of the molecule modules scenario: a reverse proxy that wants `Authorization: Bearer TOKEN`.
 
     auth_proxy.py PORT UPSTREAM TOKEN

@@ -334,14 +334,20 @@ class ApiHandler(Handler):
 
     # model management
 
-    def h_show(self):
-        req = self.body("ShowRequest")
+    @staticmethod
+    def request_name(req, required=False):
+        """The model named by a request (`model`, or the deprecated `name`), parsed and validated."""
         model = req.get("model") or req.get("name") or ""
-        if not model:
+        if required and not model:
             raise ApiError(400, "model is required")
         name = Name.parse(model)
         if not name.is_valid():
             raise ApiError(400, "invalid model name")
+        return model, name
+
+    def h_show(self):
+        req = self.body("ShowRequest")
+        model, name = self.request_name(req, required=True)
         entry = self.find(name)
         if entry is None:
             raise ApiError(404, "model '%s' not found" % model)
@@ -428,9 +434,7 @@ class ApiHandler(Handler):
 
     def h_pull(self):
         req = self.body("PullRequest")
-        name = Name.parse(req.get("model") or req.get("name") or "")
-        if not name.is_valid():
-            raise ApiError(400, "invalid model name")
+        unused_model, name = self.request_name(req)
         name = self.app.store.resolve(name)
         emit = Emitter(self, req.get("stream") is not False)
         try:
@@ -441,12 +445,7 @@ class ApiHandler(Handler):
 
     def h_push(self):
         req = self.body("PushRequest")
-        model = req.get("model") or req.get("name") or ""
-        if not model:
-            raise ApiError(400, "model is required")
-        name = Name.parse(model)
-        if not name.is_valid():
-            raise ApiError(400, "invalid model name")
+        unused_model, name = self.request_name(req, required=True)
         emit = Emitter(self, req.get("stream") is not False)
         try:
             push(self.app.store, self.app.store.resolve(name), bool(req.get("insecure")), emit)
@@ -459,9 +458,7 @@ class ApiHandler(Handler):
         for path in req.get("files") or {}:
             if path.startswith("/") or ".." in path.split("/") or path in ("", "."):
                 raise ApiError(400, "file path must be relative")
-        name = Name.parse(req.get("model") or req.get("name") or "")
-        if not name.is_valid():
-            raise ApiError(400, "invalid model name")
+        unused_model, name = self.request_name(req)
         name = self.app.store.resolve(name)
         emit = Emitter(self, req.get("stream") is not False)
         try:

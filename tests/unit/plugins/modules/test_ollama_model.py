@@ -63,6 +63,7 @@ def test_absent_four_ways(model, ollama):
     ollama.pull('qwen2.5:0.5b')
     check, apply, again, check_again = four_ways(model, name='SMOLLM2:135m', state='absent')
     assert check['actions'] == ['delete smollm2:135m']
+    assert check['msg'] == 'would remove smollm2:135m'
     assert check['diff']['after'] == {'state': 'absent'}
     assert apply['msg'] == 'removed smollm2:135m'
     assert apply['diff']['before']['state'] == 'present' and apply['diff']['after'] == {'state': 'absent'}
