@@ -44,7 +44,7 @@ if [ -d tests/unit/plugins ]; then
 fi
 
 if [ "$layer" = full ]; then
-  step "build the Ollama double's releases and images" python tests/ollama_double/build_artifacts.py --out build/ollama-artifacts --images
+  step "build the Ollama double's releases and images" python tests/ollama_double/build_artifacts.py --out build/ollama-artifacts --images --save
   scenarios=("$@")
   if [ ${#scenarios[@]} -eq 0 ]; then
     for dir in molecule/*/; do [ -f "$dir/molecule.yml" ] && scenarios+=("$(basename "$dir")"); done
