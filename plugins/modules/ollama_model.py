@@ -504,8 +504,13 @@ class OllamaModel:
                     'default registry), or set source/insecure for a mirror' % (name.display, name.host, text))
         if 'insecure protocol' in text or 'http: server gave HTTP response to HTTPS client' in text:
             return 'registry %s only speaks plain HTTP (%s): set insecure=true' % (name.host, text)
+        if any(sign in text for sign in ('dial tcp', 'no such host', 'connection refused', 'i/o timeout', 'tls:', 'x509:')):
+            return ('the Ollama server cannot reach registry %s (%s): check the registry name, DNS and the network or '
+                    'HTTPS_PROXY of the Ollama service, or pull from a mirror with source/insecure' % (name.host, text))
+        if 'pull model manifest: 401' in text or 'pull model manifest: 403' in text:
+            return 'registry %s refused the pull of %s (%s): check the credentials the registry expects' % (name.host, name.display, text)
         if 'pull model manifest' in text:
-            return 'registry %s refused the pull of %s (%s): check the registry and its credentials' % (name.host, name.display, text)
+            return 'registry %s failed the pull of %s (%s): check the registry' % (name.host, name.display, text)
         if error.status in (401, 403, 503) or ' at http' in text:
             return text
         return 'pulling %s failed: %s; see %s for details' % (name.display, text, '`journalctl -u ollama`')

@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-apt_packages=(docker.io debootstrap zstd rsync make git shellcheck)
+apt_packages=(docker.io debootstrap zstd rsync make git shellcheck openssl)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

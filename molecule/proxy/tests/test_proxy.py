@@ -1,10 +1,12 @@
 """Checks of the proxy scenario, run from the outside client (proxy-client) and the controller.
 
-proxy-server runs the Ollama double on 127.0.0.1:11434 behind nginx_proxy (port 80) and UFW;
-proxy-client sits on the same Docker network; the controller reaches the proxy through
-127.0.0.1:28471 (published port) for the OpenAI Python client.
+proxy-server runs the Ollama double on 127.0.0.1:11434 behind nginx_proxy (TLS on 443 with a certificate
+from the scenario's CA, port 80 redirecting) and UFW; proxy-client sits on the same Docker network and
+trusts that CA; the controller reaches the proxy through 127.0.0.1:28471 (published 443) for the OpenAI
+Python client.
 """
 import json
+import ssl
 import time
 
 import pytest
@@ -12,8 +14,9 @@ import testinfra
 
 SERVER = testinfra.get_host("docker://proxy-server")
 CLIENT = testinfra.get_host("docker://proxy-client")
-URL = "http://proxy-server"
-PUBLISHED = "http://127.0.0.1:28471"
+URL = "https://proxy-server"
+PUBLISHED = "https://127.0.0.1:28471"
+CA = "/etc/proxy-test-ca.crt"  # on proxy-client
 
 USER = ("alice", "alice-inference-pw")
 ADMIN = ("root-admin", "admin-pw-3f9c")
@@ -24,7 +27,7 @@ MODEL = "smollm2:135m"
 
 def curl(*args):
     """Run curl on the client; returns (status, body)."""
-    cmd = CLIENT.run("curl -sS --max-time 20 -o /tmp/body -w '%%{http_code}' %s && cat /tmp/body" % " ".join(args))
+    cmd = CLIENT.run("curl -sS --cacert " + CA + " --max-time 20 -o /tmp/body -w '%%{http_code}' %s && cat /tmp/body" % " ".join(args))
     assert cmd.rc == 0, cmd.stderr
     # the status code is printed first, then the body
     return int(cmd.stdout[:3]), cmd.stdout[3:]
@@ -70,9 +73,19 @@ def test_bearer_key_v1_models():
     assert MODEL in [m["id"] for m in json.loads(body)["data"]]
 
 
-def test_openai_client_through_the_proxy():
+@pytest.fixture(scope="module")
+def trusted_http_client():
+    """An HTTP client for the controller that trusts the scenario's CA (read from proxy-client)."""
+    httpx = pytest.importorskip("httpx")
+    context = ssl.create_default_context(cadata=CLIENT.file(CA).content_string)
+    with httpx.Client(verify=context) as client:
+        yield client
+
+
+def test_openai_client_through_the_proxy(trusted_http_client):
     openai = pytest.importorskip("openai")
-    client = openai.OpenAI(base_url=PUBLISHED + "/v1", api_key=KEY, max_retries=0, timeout=20)
+    client = openai.OpenAI(base_url=PUBLISHED + "/v1", api_key=KEY, max_retries=0, timeout=20,
+                           http_client=trusted_http_client)
     assert MODEL in [m.id for m in client.models.list()]
     reply = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}],
                                            max_tokens=8)
@@ -82,16 +95,18 @@ def test_openai_client_through_the_proxy():
     assert len(chunks) > 1
 
 
-def test_openai_client_wrong_key_refused():
+def test_openai_client_wrong_key_refused(trusted_http_client):
     openai = pytest.importorskip("openai")
-    client = openai.OpenAI(base_url=PUBLISHED + "/v1", api_key="sk-not-a-valid-key-000000", max_retries=0)
+    client = openai.OpenAI(base_url=PUBLISHED + "/v1", api_key="sk-not-a-valid-key-000000", max_retries=0,
+                           http_client=trusted_http_client)
     with pytest.raises(openai.AuthenticationError):
         client.models.list()
 
 
 STREAM_SCRIPT = r"""
-import base64, http.client, json, sys, time
-conn = http.client.HTTPConnection("proxy-server", 80, timeout=30)
+import base64, http.client, json, ssl, sys, time
+context = ssl.create_default_context(cafile="%s")
+conn = http.client.HTTPSConnection("proxy-server", 443, timeout=30, context=context)
 body = json.dumps({"model": "%s", "prompt": "tell me a story", "options": {"num_predict": 12}})
 auth = base64.b64encode(b"%s:%s").decode()
 start = time.monotonic()
@@ -108,7 +123,7 @@ print(json.dumps({"status": resp.status, "type": resp.getheader("Content-Type"),
 
 
 def test_streamed_generate_arrives_in_chunks():
-    script = STREAM_SCRIPT % (MODEL, USER[0], USER[1])
+    script = STREAM_SCRIPT % (CA, MODEL, USER[0], USER[1])
     result = json.loads(CLIENT.check_output("python3 -c %s" % q(script)))
     assert result["status"] == 200
     assert result["type"].startswith("application/x-ndjson")
@@ -152,8 +167,29 @@ def test_unknown_routes_closed():
 
 
 def test_healthz_unauthenticated_only_ok():
-    status, body = curl(URL + "/healthz")
-    assert (status, body) == (200, "ok\n")
+    for url in (URL, "http://proxy-server"):
+        status, body = curl(url + "/healthz")
+        assert (status, body) == (200, "ok\n"), url
+
+
+def test_plain_http_redirects_to_https():
+    cmd = CLIENT.run("curl -sS --max-time 10 -o /dev/null -w '%{http_code} %{redirect_url}' "
+                     "'http://proxy-server/api/tags?x=1'")
+    assert cmd.stdout == "301 https://proxy-server/api/tags?x=1"
+
+
+def test_serves_the_given_certificate():
+    served = SERVER.check_output("openssl s_client -connect 127.0.0.1:443 -servername proxy-server "
+                                 "</dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256 -subject -issuer")
+    installed = SERVER.check_output("openssl x509 -noout -fingerprint -sha256 -subject -issuer "
+                                    "-in /etc/nginx/ollama-proxy/tls/server.crt")
+    assert served == installed
+    assert "CN = proxy-server" in served and "CN = proxy-test CA" in served
+    key = SERVER.file("/etc/nginx/ollama-proxy/tls/server.key")
+    assert (key.user, key.group, key.mode) == ("root", "root", 0o600)
+    assert not SERVER.file("/etc/nginx/ollama-proxy/tls/selfsigned.crt").exists
+    # Without the scenario's CA, curl does not trust it (60: certificate problem): it is the given one.
+    assert CLIENT.run("curl -sS --max-time 10 -o /dev/null https://proxy-server/healthz").rc == 60
 
 
 def test_ollama_port_unreachable_from_client():
@@ -178,8 +214,9 @@ def test_ufw_rules():
     assert any(line.startswith("11434/tcp DENY IN Anywhere") for line in lines)
     assert any(line.startswith("11434/tcp (v6) DENY IN Anywhere (v6)") for line in lines)
     # the proxy port: only from the scenario network, never from anywhere
-    assert [line for line in lines if line.startswith("80/tcp ALLOW IN")]
-    assert not [line for line in lines if line.startswith("80/tcp") and "Anywhere" in line]
+    for port in ("80", "443"):
+        assert [line for line in lines if line.startswith(port + "/tcp ALLOW IN")]
+        assert not [line for line in lines if line.startswith(port + "/tcp") and "Anywhere" in line]
     # SSH comes before the role's other rules
     order = [line.split()[0] for line in lines if line[:1].isdigit()]
     assert order.index("22/tcp") < order.index("11434/tcp") < order.index("80/tcp")
@@ -226,7 +263,7 @@ def test_streaming_settings_in_config():
 def test_past_the_burst_429():
     # 40 requests at once from one client: 20 r/s with a burst of 10 must refuse some with 429.
     codes = CLIENT.check_output(
-        "curl -s --max-time 20 -Z --parallel-max 20 %s -o /dev/null -w '%%{http_code}\\n' '%s/api/version?[1-40]'"
+        "curl -s --cacert " + CA + " --max-time 20 -Z --parallel-max 20 %s -o /dev/null -w '%%{http_code}\\n' '%s/api/version?[1-40]'"
         % (bearer(KEY), URL)).split()
     assert len(codes) == 40
     assert "429" in codes

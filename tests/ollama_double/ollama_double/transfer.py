@@ -2,6 +2,7 @@
 import http.client
 import json
 import os
+import socket
 import time
 import urllib.parse
 
@@ -51,7 +52,7 @@ def _request(method, url, headers=None, body=None, follow=True):
             resp = conn.getresponse()
         except OSError as exc:
             conn.close()
-            raise TransferError('%s "%s": %s' % (method.capitalize(), url, _net_error(exc))) from exc
+            raise TransferError('%s "%s": %s' % (method.capitalize(), url, _net_error(exc, parts))) from exc
         location = resp.getheader("Location")
         if follow and resp.status in (301, 302, 303, 307, 308) and location:
             nxt = urllib.parse.urljoin(url, location)
@@ -64,9 +65,15 @@ def _request(method, url, headers=None, body=None, follow=True):
     raise TransferError("stopped after 10 redirects")
 
 
-def _net_error(exc):
+def _net_error(exc, parts):
+    """Go's net/http wording for a failed dial, which is what callers of the real server match on."""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if isinstance(exc, socket.gaierror):
+        return "dial tcp: lookup %s: no such host" % parts.hostname
     if isinstance(exc, ConnectionRefusedError):
-        return "connect: connection refused"
+        return "dial tcp %s:%d: connect: connection refused" % (parts.hostname, port)
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return "dial tcp %s:%d: i/o timeout" % (parts.hostname, port)
     return str(exc) or type(exc).__name__
 
 

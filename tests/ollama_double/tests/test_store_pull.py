@@ -4,6 +4,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import threading
 import time
 
@@ -62,6 +63,17 @@ def test_pull_errors(double, registry):
     status, lines = double.lines("/api/pull", {"model": "http://%s/library/smollm2:135m" % host})
     assert lines[-1] == {"error": "insecure protocol http"}
     assert double.json("GET", "/api/tags")[1]["models"] == []
+
+
+def test_pull_from_an_unreachable_registry_uses_go_dial_errors(double):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = "127.0.0.1:%d" % s.getsockname()[1]
+    status, lines = double.lines("/api/pull", {"model": "%s/library/smollm2:135m" % closed, "insecure": True})
+    assert lines[-1] == {"error": 'pull model manifest: Get "http://%s/v2/library/smollm2/manifests/135m": '
+                                  'dial tcp %s: connect: connection refused' % (closed, closed)}
+    status, lines = double.lines("/api/pull", {"model": "no-such-host.invalid/library/smollm2:135m"})
+    assert lines[-1]["error"].endswith("dial tcp: lookup no-such-host.invalid: no such host")
 
 
 def test_pull_insecure_custom_host_and_stream_false(double, registry):

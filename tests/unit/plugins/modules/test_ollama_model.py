@@ -313,6 +313,15 @@ def test_model_missing_upstream(model, ollama):
     assert ollama.manifests() == ['registry.ollama.ai/library/qwen2.5/0.5b']
 
 
+def test_unreachable_registry(model, ollama, closed_port):
+    registry = closed_port.split('//')[1]
+    result = model(name='%s/library/smollm2:135m' % registry, insecure=True)
+    assert_failed(result, 'the Ollama server cannot reach registry %s' % registry,
+                  'dial tcp %s: connect: connection refused' % registry, 'HTTPS_PROXY')
+    assert result['changed'] is False
+    assert ollama.manifests() == []
+
+
 def test_custom_model_with_a_missing_base_changes_nothing(model, ollama):
     args = dict(CUSTOM)
     args['from'] = 'smollm2:no-such-tag'
