@@ -128,14 +128,14 @@ def test_source_latest_updates_the_alias(model, ollama, registry):
     assert ollama.digest('smol:latest') == ollama.digest(source) == updated['digest']
 
 
-CUSTOM = dict(
-    name='support-bot',
-    system='You answer briefly.',
-    parameters={'temperature': 0.2, 'num_ctx': 2048, 'stop': ['<|im_end|>', '</s>']},
-    messages=[{'role': 'user', 'content': 'Who are you?'}, {'role': 'assistant', 'content': 'The support bot.'}],
-    license=['Internal use only'],
-)
-CUSTOM['from'] = 'smollm2:135m'
+CUSTOM = {
+    'name': 'support-bot',
+    'from': 'smollm2:135m',
+    'system': 'You answer briefly.',
+    'parameters': {'temperature': 0.2, 'num_ctx': 2048, 'stop': ['<|im_end|>', '</s>']},
+    'messages': [{'role': 'user', 'content': 'Who are you?'}, {'role': 'assistant', 'content': 'The support bot.'}],
+    'license': ['Internal use only'],
+}
 
 
 def test_custom_model_four_ways(model, ollama):
