@@ -113,6 +113,14 @@ def processor():
         return 0
 
 
+def start_delay():
+    """OLLAMA_DOUBLE_START_DELAY: seconds `serve` runs before it listens (a slow start such as a cold GPU)."""
+    try:
+        return max(float(var("OLLAMA_DOUBLE_START_DELAY")), 0.0)
+    except ValueError:
+        return 0.0
+
+
 def tokens_per_second():
     """OLLAMA_DOUBLE_TOKENS_PER_SECOND: (rate, whether to really pace output at it)."""
     try:

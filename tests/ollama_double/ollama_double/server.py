@@ -984,6 +984,11 @@ def serve():
     keys = ("OLLAMA_HOST", "OLLAMA_KEEP_ALIVE", "OLLAMA_MAX_QUEUE", "OLLAMA_MODELS", "OLLAMA_NOPRUNE", "OLLAMA_NUM_PARALLEL",
             "OLLAMA_ORIGINS", "OLLAMA_CONTEXT_LENGTH", "OLLAMA_DOUBLE_PROCESSOR", "OLLAMA_DOUBLE_REGISTRY")
     log("INFO", "routes.go:1615", "server config", env="map[%s]" % " ".join("%s:%s" % (k, envconfig.var(k)) for k in keys))
+    delay = envconfig.start_delay()
+    if delay:
+        # Running but not listening yet, as a server still initialising its GPUs.
+        log("INFO", "server.go:1", "delaying start (OLLAMA_DOUBLE_START_DELAY)", seconds=delay)
+        time.sleep(delay)
     try:
         server = make_server(models, host, port)
     except OSError as exc:

@@ -96,6 +96,21 @@ def test_fail_start_knob(tmp_path):
     assert "Error:" in "".join(proc.lines)
 
 
+def test_start_delay_knob(tmp_path):
+    started = time.monotonic()
+    proc = spawn(tmp_path, {"OLLAMA_DOUBLE_START_DELAY": "1.5"})
+    try:
+        listening = time.monotonic() - started
+        assert any("Listening on" in line for line in proc.lines), proc.lines
+        assert listening >= 1.5
+        # Running all along: a slow start, not a crash.
+        assert proc.poll() is None
+        assert any("OLLAMA_DOUBLE_START_DELAY" in line for line in proc.lines)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def test_version_override(start_double):
     api = start_double({"OLLAMA_DOUBLE_VERSION": "0.13.5"})
     assert api.json("GET", "/api/version")[1] == {"version": "0.13.5"}
