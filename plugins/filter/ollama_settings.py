@@ -70,6 +70,22 @@ def _check_list(value):
     return 'must be a comma-separated list without empty items'
 
 
+# A network such as 10.0.0.0/8 or fd00::/8, with or without a scheme in front.
+_CIDR = re.compile(r'^(?:[a-z]+://)?[0-9A-Fa-f.:\[\]]+/\d{1,3}/?$')
+
+
+def _check_origins(value):
+    problem = _check_list(value)
+    if problem:
+        return problem
+    networks = [item.strip() for item in value.split(',') if _CIDR.match(item.strip())]
+    if networks:
+        return ('has the network %s: Ollama matches origins as URLs with * wildcards, never as CIDR ranges, '
+                'so it matches nothing; list origins such as http://10.0.0.5:3000 or http://10.0.0.*'
+                % ', '.join(networks))
+    return None
+
+
 def _check_text(value):
     return None
 
@@ -77,7 +93,7 @@ def _check_text(value):
 # name: (check, first version that reads it, first version that no longer does)
 SETTINGS = {
     'OLLAMA_HOST': (_check_host, None, None),
-    'OLLAMA_ORIGINS': (_check_list, None, None),
+    'OLLAMA_ORIGINS': (_check_origins, None, None),
     'OLLAMA_MODELS': (_check_path, None, None),
     'OLLAMA_KEEP_ALIVE': (_check_duration, None, None),
     'OLLAMA_NUM_PARALLEL': (_check_count, None, None),
@@ -158,7 +174,23 @@ def ollama_settings_errors(settings, version):
         problem = check(setting_text(value).strip('"\''))
         if problem:
             errors.append('%s=%s %s' % (name, setting_text(value), problem))
+    errors.extend(_kv_cache_errors(settings))
     return errors
+
+
+def _kv_cache_errors(settings):
+    """A quantized K/V cache needs flash attention, or Ollama silently keeps f16.
+
+    Unset OLLAMA_FLASH_ATTENTION leaves flash attention to each model's default, so the setting would work for
+    some models only; this is refused like an explicit false, so that what is configured is what runs.
+    """
+    cache = setting_text(settings.get('OLLAMA_KV_CACHE_TYPE', 'f16')).strip('"\'')
+    flash = setting_text(settings.get('OLLAMA_FLASH_ATTENTION', '')).strip('"\'')
+    if cache not in ('q8_0', 'q4_0') or flash in ('1', 't', 'T', 'TRUE', 'true', 'True'):
+        return []
+    return ['OLLAMA_KV_CACHE_TYPE=%s quantizes the K/V cache only with flash attention on, and OLLAMA_FLASH_ATTENTION is %s '
+            '(the cache would stay f16): set OLLAMA_FLASH_ATTENTION: true, or drop OLLAMA_KV_CACHE_TYPE'
+            % (cache, 'off' if flash else 'unset')]
 
 
 def ollama_environment(settings):

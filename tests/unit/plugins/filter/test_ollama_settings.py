@@ -89,3 +89,39 @@ def test_parent_directories_outermost_first():
     assert parent_directories('/models') == []
     with pytest.raises(AnsibleFilterError):
         parent_directories('relative/path')
+
+
+@pytest.mark.parametrize('origins', ['http://10.0.0.0/8', '10.0.0.0/8', 'https://a.example,http://192.168.1.0/24',
+                                     'http://[fd00::]/8', 'fd00::/8'])
+def test_origins_that_are_networks_are_refused(origins):
+    errors = ollama_settings_errors({'OLLAMA_ORIGINS': origins}, '0.32.15')
+    assert len(errors) == 1
+    assert errors[0].startswith('OLLAMA_ORIGINS=%s has the network ' % origins)
+    assert 'never as CIDR ranges' in errors[0]
+
+
+@pytest.mark.parametrize('origins', ['http://10.0.0.5:3000', 'http://10.0.0.*', 'https://*.example.com',
+                                     'http://[fd00::1]:8080', 'app://*,https://chat.example/'])
+def test_origins_as_urls_and_wildcards_are_accepted(origins):
+    assert ollama_settings_errors({'OLLAMA_ORIGINS': origins}, '0.32.15') == []
+
+
+@pytest.mark.parametrize('flash, state', [(None, 'unset'), (False, 'off'), ('0', 'off'), ('false', 'off')])
+@pytest.mark.parametrize('cache', ['q8_0', 'q4_0'])
+def test_quantized_kv_cache_needs_flash_attention(cache, flash, state):
+    settings = {'OLLAMA_KV_CACHE_TYPE': cache}
+    if flash is not None:
+        settings['OLLAMA_FLASH_ATTENTION'] = flash
+    assert ollama_settings_errors(settings, '0.32.15') == [
+        'OLLAMA_KV_CACHE_TYPE=%s quantizes the K/V cache only with flash attention on, and OLLAMA_FLASH_ATTENTION is %s '
+        '(the cache would stay f16): set OLLAMA_FLASH_ATTENTION: true, or drop OLLAMA_KV_CACHE_TYPE' % (cache, state)]
+
+
+@pytest.mark.parametrize('settings', [
+    {'OLLAMA_KV_CACHE_TYPE': 'q4_0', 'OLLAMA_FLASH_ATTENTION': True},
+    {'OLLAMA_KV_CACHE_TYPE': 'q8_0', 'OLLAMA_FLASH_ATTENTION': '1'},
+    {'OLLAMA_KV_CACHE_TYPE': 'f16'},
+    {'OLLAMA_FLASH_ATTENTION': False},
+])
+def test_kv_cache_with_flash_attention_or_unquantized_is_fine(settings):
+    assert ollama_settings_errors(settings, '0.32.15') == []
