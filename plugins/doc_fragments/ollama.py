@@ -12,6 +12,9 @@ options:
     description:
       - Base URL of the Ollama API, as seen from the managed host.
       - A path prefix is kept, so an API published behind a reverse proxy under C(https://proxy.example.com/ollama) works.
+      - Only C(http) and C(https) URLs are accepted; C(file://), C(ftp://) and the like fail before any request.
+      - Credentials in the URL (C(https://user:password@proxy.example.com)) are sent as HTTP basic authentication and
+        are replaced by C(********) in every message and result; O(url_username)/O(url_password) keep them out of the URL.
     type: str
     default: http://127.0.0.1:11434
   timeout:

@@ -14,6 +14,7 @@ import time
 
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.six.moves.urllib.parse import unquote, urlsplit, urlunsplit
 from ansible.module_utils.urls import Request
 
 DEFAULT_URL = 'http://127.0.0.1:11434'
@@ -59,6 +60,43 @@ class OllamaAuthError(OllamaError):
 
 class OllamaTimeout(OllamaError):
     """An operation ran past its time budget."""
+
+
+def redact_url(url):
+    """`url` with any user:password@ in it replaced by ********@, for messages."""
+    text = to_text(url)
+    scheme, sep, rest = text.partition('://')
+    if not sep:
+        return text
+    authority, slash, path = rest.partition('/')
+    if '@' not in authority:
+        return text
+    return '%s://********@%s%s%s' % (scheme, authority.rpartition('@')[2], slash, path)
+
+
+def split_url(url):
+    """(url without credentials, user, password) of an http(s) API URL; OllamaError for anything else.
+
+    User and password come percent-decoded, as a browser sends them; both are None when the URL has none.
+    """
+    text = to_text(url).strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # pylint: disable=pointless-statement
+    except ValueError as e:
+        raise OllamaError('url %s is not a valid URL (%s): use http://HOST:PORT or https://HOST[/PREFIX]' % (redact_url(text), to_native(e)))
+    if parts.scheme.lower() not in ('http', 'https'):
+        raise OllamaError('url %s is not an http:// or https:// URL: the modules only talk to the Ollama API over HTTP(S), '
+                          'for example http://127.0.0.1:11434' % redact_url(text))
+    if not parts.hostname:
+        raise OllamaError('url %s has no host: use http://HOST:PORT, for example http://127.0.0.1:11434' % redact_url(text))
+    user = password = None
+    netloc = parts.netloc
+    if '@' in netloc:
+        credentials, netloc = netloc.rsplit('@', 1)
+        user, sep, password = credentials.partition(':')
+        user, password = unquote(user), unquote(password) if sep else None
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, '')).rstrip('/'), user, password
 
 
 def parse_version(text):
@@ -134,7 +172,13 @@ class OllamaClient:
     """Calls the Ollama API at `url`; every failure surfaces as an OllamaError with a one-line message."""
 
     def __init__(self, url=DEFAULT_URL, timeout=30, validate_certs=True, url_username=None, url_password=None, api_token=None):
-        self.url = url.rstrip('/')
+        # Credentials in the URL become basic auth, so that the URL in every message is free of them.
+        self.url, user, password = split_url(url)
+        if user is not None:
+            if url_username or api_token:
+                raise OllamaError('url %s carries credentials and %s is set too: give them in one place only'
+                                  % (redact_url(url), 'url_username' if url_username else 'api_token'))
+            url_username, url_password = user, password or ''
         self.timeout = timeout
         headers = {'Accept': 'application/json, application/x-ndjson'}
         if api_token:
@@ -148,9 +192,24 @@ class OllamaClient:
 
     @classmethod
     def from_module(cls, module):
+        """The client for a module's options; fails the module with one line on an unusable url.
+
+        Credentials inside url join the module's no_log values, so that no result, message or invocation shows them.
+        """
         p = module.params
-        return cls(url=p['url'], timeout=p['timeout'], validate_certs=p['validate_certs'],
-                   url_username=p['url_username'], url_password=p['url_password'], api_token=p['api_token'])
+        authority = to_text(p['url']).partition('://')[2].partition('/')[0]
+        if '@' in authority:
+            credentials = authority.rpartition('@')[0]
+            user, sep, password = credentials.partition(':')
+            # A user alone (https://TOKEN@host) is the secret itself.
+            module.no_log_values.update(value for value in (credentials, password, unquote(password)) if value)
+            if not sep:
+                module.no_log_values.update(value for value in (user, unquote(user)) if value)
+        try:
+            return cls(url=p['url'], timeout=p['timeout'], validate_certs=p['validate_certs'],
+                       url_username=p['url_username'], url_password=p['url_password'], api_token=p['api_token'])
+        except OllamaError as e:
+            module.fail_json(msg=str(e))
 
     # -- transport -------------------------------------------------------------------------------------------------
 
