@@ -6,6 +6,8 @@
 import os
 import re
 
+import yaml
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 SKIPPED_DIRS = {'.git', '.ansible', '.venv', 'build', '__pycache__', '.cache', 'node_modules'}
 TEXT_SUFFIXES = ('.md', '.py', '.yml', '.yaml', '.j2', '.sh', '.cfg', '.ini', '.toml', '.txt', '.json')
@@ -13,7 +15,9 @@ TEXT_SUFFIXES = ('.md', '.py', '.yml', '.yaml', '.j2', '.sh', '.cfg', '.ini', '.
 
 def _text_files(top=ROOT):
     for directory, dirs, files in os.walk(top):
-        dirs[:] = [name for name in dirs if name not in SKIPPED_DIRS]
+        # tests/output is ansible-test's own scratch space.
+        dirs[:] = [name for name in dirs if name not in SKIPPED_DIRS
+                   and os.path.join(directory, name) != os.path.join(ROOT, 'tests', 'output')]
         for name in files:
             if name.endswith(TEXT_SUFFIXES) or name in ('Makefile', 'README'):
                 yield os.path.join(directory, name)
@@ -39,3 +43,45 @@ def test_the_double_and_the_modules_follow_a_specification_in_the_repository():
         assert section in text
     assert 'docs/ollama-behaviour.md' in _read(os.path.join(ROOT, 'tests', 'ollama_double', 'README.md'))
     assert 'ollama-behaviour.md' in _read(os.path.join(ROOT, 'docs', 'testing.md'))
+
+
+def _role_task_files():
+    roles = os.path.join(ROOT, 'roles')
+    for role in sorted(os.listdir(roles)):
+        for sub in ('tasks', 'handlers'):
+            directory = os.path.join(roles, role, sub)
+            if os.path.isdir(directory):
+                for name in sorted(os.listdir(directory)):
+                    if name.endswith(('.yml', '.yaml')):
+                        yield os.path.join(directory, name)
+
+
+def _tasks(path):
+    def walk(tasks):
+        for task in tasks or []:
+            yield task
+            for key in ('block', 'rescue', 'always'):
+                for inner in walk(task.get(key)):
+                    yield inner
+    with open(path, encoding='utf-8') as handle:
+        return list(walk(yaml.safe_load(handle)))
+
+
+def test_no_role_task_turns_package_signature_checks_off():
+    offenders = []
+    for path in _role_task_files():
+        for task in _tasks(path):
+            for module in ('ansible.builtin.dnf', 'ansible.builtin.yum', 'ansible.builtin.package', 'ansible.builtin.apt',
+                           'ansible.builtin.dnf5', 'dnf', 'yum', 'apt', 'package'):
+                args = task.get(module)
+                if isinstance(args, dict) and (args.get('disable_gpg_check') not in (None, False)
+                                               or args.get('allow_unauthenticated') not in (None, False)):
+                    offenders.append('%s: %s' % (os.path.relpath(path, ROOT), task.get('name')))
+    assert offenders == []
+
+
+def test_epel_key_is_imported_before_epel_is_installed():
+    tasks = _tasks(os.path.join(ROOT, 'roles', 'nvidia_driver', 'tasks', 'setup-RedHat.yml'))
+    key = [i for i, task in enumerate(tasks) if 'nvidia_driver_epel_gpg_key_url' in str(task.get('ansible.builtin.rpm_key'))]
+    epel = [i for i, task in enumerate(tasks) if 'nvidia_driver_epel_rpm_url' in str(task.get('ansible.builtin.dnf'))]
+    assert key and epel and key[0] < epel[0]
