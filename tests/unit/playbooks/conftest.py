@@ -38,8 +38,8 @@ def _collections_path():
 
 @pytest.fixture
 def run_playbook(tmp_path):
-    """run_playbook(yaml_text, platform, architecture='x86_64', extra_vars=None) -> CompletedProcess."""
-    def run(playbook, platform, architecture='x86_64', extra_vars=None):
+    """run_playbook(yaml_text, platform, architecture='x86_64', extra_vars=None, check=True) -> CompletedProcess."""
+    def run(playbook, platform, architecture='x86_64', extra_vars=None, check=True):
         facts = dict(PLATFORMS[platform], architecture=architecture, kernel='6.1.0-test-amd64',
                      machine=architecture, system='Linux')
         path = tmp_path / 'playbook.yml'
@@ -49,8 +49,8 @@ def run_playbook(tmp_path):
                    ANSIBLE_HOME=str(tmp_path / 'ansible-home'))
         variables = dict(extra_vars or {}, ansible_facts=facts, ansible_python_interpreter=sys.executable,
                          repo_root=ROOT, scratch=str(tmp_path))
-        command = [sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local', '--check',
-                   '-e', json.dumps(variables), str(path)]
+        command = [sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local',
+                   '-e', json.dumps(variables), str(path)] + (['--check'] if check else [])
         return subprocess.run(command, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300,
                               check=False)
     return run
