@@ -50,3 +50,12 @@ def test_restart_only_on_change(host):
 
 def test_user_in_docker_group(host):
     assert "docker" in host.user("molecule-admin").groups
+
+
+def test_unparsable_daemon_json_stops_both_roles_untouched(host):
+    for role in ("docker", "nvidia_container_toolkit"):
+        record = json.loads(host.file("/root/daemon-json-broken-%s.json" % role).content_string)
+        assert record["outcome"].startswith(
+            "%s: /etc/docker/daemon.json exists but cannot be read as a JSON object (Expecting" % role)
+        assert "nothing was changed" in record["outcome"]
+        assert record["content"] == '{"labels": ["preexisting=kept"],'
