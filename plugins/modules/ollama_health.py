@@ -29,19 +29,41 @@ attributes:
   platform:
     platforms: posix
 options:
-  retries:
-    description: How many times to try to reach the server before failing.
-    type: int
-    default: 30
+  wait_timeout:
+    description:
+      - Seconds to wait in total for the server to answer; this alone decides how long the module waits. V(0) tries once.
+      - Each attempt's own timeout (O(timeout)) is cut to what is left of it.
+    type: float
+    default: 120
   delay:
     description: Seconds between two attempts.
     type: float
     default: 2
-  wait_timeout:
+  retries:
     description:
-      - Seconds to keep trying in total, whatever O(retries) says. V(0) tries once.
-    type: float
-    default: 120
+      - Deprecated, use O(wait_timeout) alone. When set, the module also gives up after this many attempts, as it did
+        by default before, which cut O(wait_timeout) short (30 attempts 2 s apart end after about a minute).
+      - Removed in 1.0.0.
+    type: int
+  systemd_unit:
+    description:
+      - Systemd unit of the server, for example V(ollama), to watch while waiting, so that a server that cannot start
+        fails the task at once instead of after O(wait_timeout).
+      - The wait stops as soon as the unit is failed or stopped, waits to be restarted after its process exited, or was
+        restarted since the first look (C(NRestarts) grows or C(MainPID) changes). The message then carries the error
+        lines the server logged in that start (C(journalctl _SYSTEMD_INVOCATION_ID=...)), at most three, without the
+        C(server config) line that lists the settings, and with credentials in URLs masked.
+      - A server that runs but does not answer yet (loading, a cold GPU) is waited for until O(wait_timeout).
+      - Needs C(systemctl) and C(journalctl) on the host where the module runs, so O(url) should be that host's server.
+    type: str
+  container:
+    description:
+      - Docker container of the server, for example V(ollama), to watch while waiting, as O(systemd_unit) does for a
+        unit: the wait stops as soon as the container exited, is restarting or was restarted since the first look
+        (C(RestartCount) grows or its process changes), and the message carries the error lines of its C(docker logs)
+        since that start.
+      - Needs the C(docker) CLI on the host where the module runs.
+    type: str
   version:
     description: The exact version the server must report, for example C(0.12.3).
     type: str
@@ -95,6 +117,13 @@ EXAMPLES = r'''
   llmops.ollama.ollama_health:
     wait_timeout: 180
 
+- name: Wait for the new version, failing at once when the service cannot start
+  llmops.ollama.ollama_health:
+    version: 0.12.3
+    systemd_unit: ollama          # or container: ollama in Docker
+    wait_timeout: 600             # a slow start (model load on a cold GPU) is still waited for
+  register: ollama_started
+
 - name: Assert version and models
   llmops.ollama.ollama_health:
     version_constraint: ">=0.12,<0.20"
@@ -136,6 +165,32 @@ elapsed:
   returned: always
   type: float
   sample: 0.01
+service:
+  description: What watching O(systemd_unit) or O(container) found.
+  returned: when O(systemd_unit) or O(container) is set and the server did not answer at the first attempt
+  type: dict
+  contains:
+    name:
+      description: The unit (with its C(.service) suffix) or the container.
+      type: str
+      sample: ollama.service
+    state:
+      description: Its state at the last look, as C(systemctl) (C(ActiveState (SubState))) or C(docker inspect) shows it.
+      type: str
+      sample: activating (auto-restart)
+    failed:
+      description: Whether it failed or restarted while the module waited (the task fails then).
+      type: bool
+      sample: true
+    reason:
+      description: How it failed, for example C(exited with status 1); empty when it did not.
+      type: str
+      sample: exited with status 1
+    log:
+      description: Error lines the server logged in the failed start, at most three, trimmed; empty when it did not fail.
+      type: list
+      elements: str
+      sample: ["Error: unable to initialize inference backend: libggml-base.so: cannot open shared object file"]
 version:
   description: Version the server reports.
   returned: when the server answered
@@ -204,9 +259,12 @@ gpu:
       sample: 100% GPU
 '''
 
+import json
+import re
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.llmops.ollama.plugins.module_utils.model_name import InvalidModelName, ModelName, find_model
 from ansible_collections.llmops.ollama.plugins.module_utils.ollama import (
@@ -228,6 +286,148 @@ def processor(size, size_vram):
     return '%d%%/%d%% CPU/GPU' % (100 - gpu, gpu)
 
 
+# What a server prints when it cannot start: slog's ERROR and worse, Go's `Error:`, panics.
+ERROR_LINE = re.compile(r'level=(ERROR|FATAL|PANIC)\b|^(Error|panic|fatal error)\b|\berror\b', re.IGNORECASE)
+# Lines that echo the settings (Ollama's "server config" line lists every OLLAMA_* value).
+SETTINGS_LINE = re.compile(r'server config|env="?map\[')
+URL_CREDENTIALS = re.compile(r'(://)[^/@\s]+@')
+LOG_LINES = 3
+LOG_LINE_CHARS = 300
+
+
+def error_lines(lines):
+    """The last few error lines of a server log, settings lines dropped and credentials in URLs masked."""
+    lines = [line.strip() for line in lines if line.strip() and not SETTINGS_LINE.search(line)]
+    errors = [line for line in lines if ERROR_LINE.search(line)] or lines
+    return [URL_CREDENTIALS.sub(r'\1***@', line)[:LOG_LINE_CHARS] for line in errors[-LOG_LINES:]]
+
+
+class ServiceFailed(Exception):
+    """The watched service cannot answer: stop waiting."""
+
+
+class SystemdWatch:
+    """A systemd unit that crashed, stopped or was restarted since the first look."""
+
+    PROPERTIES = 'LoadState,ActiveState,SubState,NRestarts,MainPID,InvocationID,Result,ExecMainCode,ExecMainStatus'
+
+    def __init__(self, module, unit):
+        self.module = module
+        self.name = unit if '.' in unit else unit + '.service'
+        self.systemctl = module.get_bin_path('systemctl', required=True)
+        self.first = None
+
+    def show(self):
+        rc, out, err = self.module.run_command([self.systemctl, 'show', '--property', self.PROPERTIES, self.name])
+        if rc != 0:
+            raise ServiceFailed('cannot read the state of %s: %s' % (self.name, (err or out).strip()))
+        return dict(line.split('=', 1) for line in out.splitlines() if '=' in line)
+
+    @staticmethod
+    def how_it_ended(props):
+        result, status = props.get('Result', ''), props.get('ExecMainStatus', '0')
+        if result == 'oom-kill':
+            return 'killed for lack of memory (oom-kill)'
+        if result in ('signal', 'core-dump'):
+            return 'killed by signal %s (%s)' % (status, result)
+        if result == 'exit-code' or status not in ('', '0'):
+            return 'exited with status %s' % status
+        return 'ended (%s)' % (result or 'unknown')
+
+    def look(self):
+        """(state, why it failed or '')."""
+        props = self.show()
+        state = '%s (%s)' % (props.get('ActiveState'), props.get('SubState'))
+        if props.get('LoadState') == 'not-found':
+            return state, 'does not exist'
+        if self.first is None:
+            self.first = props
+        restarts = int(props.get('NRestarts') or 0) - int(self.first.get('NRestarts') or 0)
+        if props.get('ActiveState') == 'failed':
+            return state, 'failed: its process %s' % self.how_it_ended(props)
+        if props.get('ActiveState') == 'inactive':
+            return state, 'is stopped'
+        if props.get('SubState') == 'auto-restart':
+            return state, 'is waiting to be restarted: its process %s' % self.how_it_ended(props)
+        if restarts > 0:
+            return state, 'was restarted by systemd %d time(s) while the module waited' % restarts
+        if props.get('MainPID') not in ('0', self.first.get('MainPID')) and self.first.get('MainPID') != '0':
+            return state, 'was restarted while the module waited (main PID %s, then %s)' % (self.first['MainPID'], props['MainPID'])
+        return state, ''
+
+    def log(self):
+        """Error lines of the start the module saw first, else of the latest one."""
+        journalctl = self.module.get_bin_path('journalctl')
+        if journalctl is None:
+            return []
+        ids = []
+        for props in (self.first or {}, self.show()):
+            if props.get('InvocationID') and props['InvocationID'] not in ids:
+                ids.append(props['InvocationID'])
+        for invocation in ids:
+            rc, out, dummy = self.module.run_command([journalctl, '--no-pager', '--quiet', '--output', 'cat',
+                                                     '_SYSTEMD_INVOCATION_ID=%s' % invocation])
+            lines = error_lines(out.splitlines()) if rc == 0 else []
+            if lines:
+                return lines
+        return []
+
+
+class ContainerWatch:
+    """A Docker container that exited, is restarting or was restarted since the first look."""
+
+    def __init__(self, module, container):
+        self.module = module
+        self.name = container
+        self.docker = module.get_bin_path('docker', required=True)
+        self.first = None
+
+    def inspect(self):
+        rc, out, err = self.module.run_command([self.docker, 'inspect', '--type', 'container', '--format',
+                                                '{{json .State}} {{.RestartCount}}', self.name])
+        if rc != 0:
+            return None
+        state, dummy, count = out.strip().rpartition(' ')
+        state = json.loads(state)
+        state['RestartCount'] = int(count)
+        return state
+
+    def look(self):
+        state = self.inspect()
+        if state is None:
+            return 'missing', 'does not exist'
+        if self.first is None:
+            self.first = state
+        status, code = state.get('Status'), state.get('ExitCode')
+        ended = 'killed for lack of memory (OOMKilled)' if state.get('OOMKilled') else 'exited with code %s' % code
+        if status in ('exited', 'dead'):
+            return status, 'stopped: its process %s%s' % (ended, ' (%s)' % state['Error'] if state.get('Error') else '')
+        if status == 'restarting':
+            return status, 'is restarting: its process %s' % ended
+        if status == 'paused':
+            return status, 'is paused'
+        restarts = state['RestartCount'] - self.first['RestartCount']
+        if restarts > 0:
+            return status, 'was restarted by Docker %d time(s) while the module waited' % restarts
+        if state.get('StartedAt') != self.first.get('StartedAt'):
+            return status, 'was restarted while the module waited (started at %s, then %s)' % (self.first.get('StartedAt'),
+                                                                                              state.get('StartedAt'))
+        return status, ''
+
+    def log(self):
+        """Error lines of `docker logs` since the start the module saw first."""
+        argv = [self.docker, 'logs', '--timestamps']
+        started = (self.first or {}).get('StartedAt', '')
+        if started and not started.startswith('0001-'):
+            argv += ['--since', started]
+        rc, out, err = self.module.run_command(argv + [self.name])
+        if rc != 0:
+            return []
+        # stdout and stderr come apart: the timestamps put them back in order.
+        stamped = sorted(line for line in (out + '\n' + err).splitlines() if line.strip())
+        return error_lines(line.split(' ', 1)[1] if ' ' in line else line for line in stamped)
+
+
 class OllamaHealth:
 
     def __init__(self, module):
@@ -239,24 +439,49 @@ class OllamaHealth:
     def fail(self, msg):
         self.module.fail_json(msg=msg, **self.result)
 
+    def watch_service(self, watch, elapsed):
+        """Fail now when the watched service cannot answer any more, with its own error lines."""
+        state, why = watch.look()
+        self.result['service'] = dict(name=watch.name, state=state, failed=bool(why), reason=why, log=[])
+        if not why:
+            return
+        self.result['elapsed'] = round(elapsed, 3)
+        self.result['service']['log'] = lines = watch.log()
+        self.fail('%s %s (state %s), so Ollama cannot answer at %s (waited %.1fs); its log: %s'
+                  % (watch.name, why, state, self.client.url, elapsed, ' | '.join(lines) if lines else 'no error lines'))
+
     def wait(self):
         p = self.params
+        watch = None
+        if p['systemd_unit']:
+            watch = SystemdWatch(self.module, p['systemd_unit'])
+        elif p['container']:
+            watch = ContainerWatch(self.module, p['container'])
         started = time.time()
         while True:
             self.result['attempts'] += 1
+            left = p['wait_timeout'] - (time.time() - started)
             try:
-                version = self.client.version()
+                # Each attempt within what is left of wait_timeout, but long enough to reach a slow proxy.
+                answer = self.client.call('GET', '/api/version', timeout=max(min(p['timeout'], left), min(p['timeout'], 5)))
             except OllamaError as e:
                 # Starting servers refuse connections, and a loading one may answer 503; anything else is final.
                 if not isinstance(e, OllamaUnreachable) and e.status != 503:
                     raise
                 elapsed = time.time() - started
-                if self.result['attempts'] >= p['retries'] or elapsed + p['delay'] > p['wait_timeout']:
+                if watch is not None:
+                    try:
+                        self.watch_service(watch, elapsed)
+                    except ServiceFailed as failed:
+                        self.fail('%s; Ollama did not answer at %s: %s' % (failed, self.client.url, e))
+                out_of_attempts = p['retries'] is not None and self.result['attempts'] >= p['retries']
+                if out_of_attempts or elapsed + p['delay'] > p['wait_timeout']:
                     self.result['elapsed'] = round(elapsed, 3)
                     self.fail('Ollama did not answer at %s after %d attempts in %.1fs: %s'
                               % (self.client.url, self.result['attempts'], elapsed, e))
                 time.sleep(p['delay'])
                 continue
+            version = to_text((answer or {}).get('version', ''))
             self.result.update(reachable=True, version=version, elapsed=round(time.time() - started, 3))
             return version
 
@@ -359,9 +584,11 @@ class OllamaHealth:
 def main():
     argument_spec = ollama_argument_spec()
     argument_spec.update(
-        retries=dict(type='int', default=30),
-        delay=dict(type='float', default=2),
         wait_timeout=dict(type='float', default=120),
+        delay=dict(type='float', default=2),
+        retries=dict(type='int', removed_in_version='1.0.0', removed_from_collection='llmops.ollama'),
+        systemd_unit=dict(type='str'),
+        container=dict(type='str'),
         version=dict(type='str'),
         version_constraint=dict(type='str'),
         models=dict(type='list', elements='str', default=[]),
@@ -375,7 +602,7 @@ def main():
     module = AnsibleModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
-        mutually_exclusive=OLLAMA_MUTUALLY_EXCLUSIVE + [('version', 'version_constraint')],
+        mutually_exclusive=OLLAMA_MUTUALLY_EXCLUSIVE + [('version', 'version_constraint'), ('systemd_unit', 'container')],
         required_together=OLLAMA_REQUIRED_TOGETHER,
         required_if=[('require_gpu', True, ['model'])],
         required_by={'min_tokens_per_second': 'model'},

@@ -14,6 +14,7 @@ import urllib.request
 
 import pytest
 
+from ansible.module_utils.common import warnings
 from ansible.module_utils.testing import patch_module_args
 
 DOUBLE_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'ollama_double')
@@ -198,6 +199,9 @@ class ModuleResult(dict):
 
 def _run_module(module, args, check=False, diff=False):
     args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
+    # Each real module run is a new process: no warnings or deprecations carried over from the last one.
+    warnings._global_warnings.clear()  # pylint: disable=protected-access
+    warnings._global_deprecations.clear()  # pylint: disable=protected-access
     out = io.StringIO()
     with patch_module_args(args), contextlib.redirect_stdout(out):
         with pytest.raises(SystemExit):
