@@ -69,3 +69,47 @@ def test_custom_models_directory_owned_by_service_user(host):
 def test_models_present(host):
     names = {model["name"] for model in api(host, "/api/tags")["models"]}
     assert {"smollm2:135m", "support-bot:latest"} <= names
+
+
+# Values of vars/ollama.yml: characters that systemd, environment files and URLs treat specially.
+PROXY = 'http://proxy-user:Pr0xy-S3cret%25$x"y\\z@proxy.invalid:3128'
+TOKEN = "Site-T0ken-5e8d$HOME%h"
+QUOTING = "100% \"quoted\" \\back\\slash $HOME ${X} %h 'single'"
+
+
+def server_environment(host):
+    pid = host.check_output("systemctl show --property=MainPID --value ollama")
+    raw = host.file(f"/proc/{pid}/environ").content.decode()
+    return dict(item.split("=", 1) for item in raw.split("\0") if item)
+
+
+def test_secrets_only_in_a_root_only_environment_file(host):
+    secret = host.file("/etc/ollama/secret.env")
+    assert (secret.user, secret.group, secret.mode) == ("root", "root", 0o600)
+    lines = secret.content_string.splitlines()
+    assert f"HTTPS_PROXY='{PROXY}'" in lines and f"LLMOPS_SITE_TOKEN='{TOKEN}'" in lines
+    dropin = host.file("/etc/systemd/system/ollama.service.d/override.conf")
+    assert dropin.mode == 0o644
+    assert "EnvironmentFile=/etc/ollama/secret.env" in dropin.content_string.splitlines()
+    for text in ("Pr0xy-S3cret", "Site-T0ken", "HTTPS_PROXY="):
+        assert text not in dropin.content_string
+    shown = host.check_output("systemctl show ollama --property=Environment")
+    assert "Pr0xy-S3cret" not in shown and "Site-T0ken" not in shown
+    assert host.check_output("systemctl show ollama --property=EnvironmentFiles").startswith(
+        "EnvironmentFiles=/etc/ollama/secret.env ")
+
+
+def test_dropin_values_are_escaped_for_systemd(host):
+    dropin = host.file("/etc/systemd/system/ollama.service.d/override.conf").content_string.splitlines()
+    assert "Environment=\"LLMOPS_QUOTING_CHECK=100%% \\\"quoted\\\" \\\\back\\\\slash $HOME ${X} %%h 'single'\"" in dropin
+    # systemd read it back as written: % not expanded, quotes and backslashes kept.
+    shown = host.check_output("systemctl show ollama --property=Environment")
+    assert "\"LLMOPS_QUOTING_CHECK=100% \\\"quoted\\\" \\\\back\\\\slash \\$HOME \\${X} %h 'single'\"" in shown
+
+
+def test_server_gets_every_value_verbatim(host):
+    environment = server_environment(host)
+    assert environment["LLMOPS_QUOTING_CHECK"] == QUOTING
+    assert environment["HTTPS_PROXY"] == PROXY
+    assert environment["LLMOPS_SITE_TOKEN"] == TOKEN
+    assert environment["OLLAMA_KEEP_ALIVE"] == "10m"
