@@ -59,8 +59,8 @@ options:
   container:
     description:
       - Docker container of the server, for example V(ollama), to watch while waiting, as O(systemd_unit) does for a
-        unit: the wait stops as soon as the container exited, is restarting or was restarted since the first look
-        (C(RestartCount) grows or its process changes), and the message carries the error lines of its C(docker logs)
+        unit. The wait stops as soon as the container exited, is restarting or was restarted since the first look
+        (C(RestartCount) grows or its start time changes), and the message carries the error lines of its C(docker logs)
         since that start.
       - Needs the C(docker) CLI on the host where the module runs.
     type: str
@@ -410,8 +410,8 @@ class ContainerWatch:
         if restarts > 0:
             return status, 'was restarted by Docker %d time(s) while the module waited' % restarts
         if state.get('StartedAt') != self.first.get('StartedAt'):
-            return status, 'was restarted while the module waited (started at %s, then %s)' % (self.first.get('StartedAt'),
-                                                                                              state.get('StartedAt'))
+            return status, 'was restarted while the module waited (started at %s, then %s)' % (
+                self.first.get('StartedAt'), state.get('StartedAt'))
         return status, ''
 
     def log(self):

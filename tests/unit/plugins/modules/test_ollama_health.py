@@ -159,7 +159,7 @@ class FakeHost:
     def state(self):
         return self.states.pop(0) if len(self.states) > 1 else self.states[0]
 
-    def run_command(self, module, argv, **kwargs):
+    def run_command(self, argv, **kwargs):
         self.calls.append(argv)
         tool = argv[0].rsplit('/', 1)[-1]
         if tool == 'systemctl':
@@ -185,7 +185,8 @@ class FakeHost:
 def fake_host(monkeypatch):
     def install(*states, **kwargs):
         host = FakeHost(states, **kwargs)
-        monkeypatch.setattr(AnsibleModule, 'run_command', lambda module, argv, **kw: host.run_command(module, argv, **kw))
+        # A bound method on the class is not bound again: the module's calls reach the fake host as they are.
+        monkeypatch.setattr(AnsibleModule, 'run_command', host.run_command)
         monkeypatch.setattr(AnsibleModule, 'get_bin_path', lambda module, name, required=False, opt_dirs=None: '/usr/bin/' + name)
         return host
     return install
@@ -254,8 +255,8 @@ def test_running_unit_is_waited_for_until_it_answers(health, stub, answers, fake
     threading.Thread(target=start).start()
     result = health(stub, systemd_unit='ollama', delay=0.1, wait_timeout=30)
     assert result['changed'] is False and result['version'] == '0.12.3', result.get('msg')
-    assert result['elapsed'] >= 1 and result['service'] == dict(name='ollama.service', state='active (running)', failed=False,
-                                                                 reason='', log=[])
+    assert result['elapsed'] >= 1
+    assert result['service'] == dict(name='ollama.service', state='active (running)', failed=False, reason='', log=[])
     assert not [argv for argv in host.calls if 'journalctl' in argv[0]]
 
 
