@@ -19,7 +19,7 @@ PUBLISHED = "https://127.0.0.1:28471"
 CA = "/etc/proxy-test-ca.crt"  # on proxy-client
 
 USER = ("alice", "alice-inference-pw")
-ADMIN = ("root-admin", "admin-pw-3f9c")
+ADMIN = ("root-admin", "admin-pw-3f9c-7d21e0b4")
 KEY = "sk-test-inference-0123456789abcdef"
 ADMIN_KEY = "sk-test-admin-fedcba9876543210"
 MODEL = "smollm2:135m"
@@ -178,6 +178,113 @@ def test_plain_http_redirects_to_https():
     assert cmd.stdout == "301 https://proxy-server/api/tags?x=1"
 
 
+def test_redirect_goes_to_the_proxy_name_not_the_request_host():
+    # 127.0.0.1 is a name the proxy answers for; the redirect still names the canonical host.
+    cmd = CLIENT.run("curl -sS --max-time 10 -o /dev/null -w '%{http_code} %{redirect_url}' "
+                     "-H 'Host: 127.0.0.1' 'http://proxy-server/api/tags'")
+    assert cmd.stdout == "301 https://proxy-server/api/tags"
+
+
+@pytest.mark.parametrize("url", ["http://proxy-server/healthz", "https://proxy-server/healthz"])
+def test_unknown_host_name_gets_no_answer(url):
+    # A Host (and SNI) the proxy does not serve: the connection closes without a response (curl 52).
+    cmd = CLIENT.run("curl -sS -k --max-time 10 -H 'Host: evil.example' %s" % url)
+    assert cmd.rc == 52, (cmd.rc, cmd.stdout, cmd.stderr)
+    cmd = CLIENT.run("curl -sS -k --max-time 10 --resolve evil.example:443:$(getent hosts proxy-server | cut -d' ' -f1) "
+                     "https://evil.example/healthz")
+    assert cmd.rc == 52, (cmd.rc, cmd.stdout, cmd.stderr)
+
+
+def test_hsts_on_https_answers():
+    headers = CLIENT.check_output("curl -sS --cacert %s --max-time 10 -D - -o /dev/null -u %s %s/api/version"
+                                  % (CA, q("%s:%s" % USER), URL))
+    assert "strict-transport-security: max-age=31536000" in headers.lower()
+    headers = CLIENT.check_output("curl -sS --cacert %s --max-time 10 -D - -o /dev/null %s/api/version" % (CA, URL))
+    assert "strict-transport-security: max-age=31536000" in headers.lower()  # on a 401 too
+
+
+@pytest.mark.parametrize("method,path", [("DELETE", "/v1/models"), ("PUT", "/v1/chat/completions"),
+                                         ("PATCH", "/api/chat"), ("OPTIONS", "/api/generate")])
+def test_inference_routes_take_only_get_head_post(method, path):
+    status, body = curl("-X", method, bearer(KEY), URL + path)
+    assert status == 405
+    assert json.loads(body) == {"error": "method not allowed"}
+
+
+TIMING_SCRIPT = r"""
+import base64, http.client, json, ssl, statistics, time
+context = ssl.create_default_context(cafile="%s")
+def once(user):
+    conn = http.client.HTTPSConnection("proxy-server", 443, timeout=30, context=context)
+    conn.connect()
+    auth = base64.b64encode(("%%s:wrong-password-0123456789" %% user).encode()).decode()
+    start = time.perf_counter()
+    conn.request("GET", "/api/version", headers={"Authorization": "Basic " + auth})
+    status = conn.getresponse().status
+    elapsed = time.perf_counter() - start
+    conn.close()
+    assert status == 401, status
+    return elapsed
+known, unknown = [], []
+for _ in range(60):
+    known.append(once("alice"))
+    unknown.append(once("nobody-by-that-name"))
+    time.sleep(0.12)  # two requests a round: stay under the 20 r/s rate limit
+print(json.dumps({"known": statistics.median(known), "unknown": statistics.median(unknown)}))
+"""
+
+
+def test_401_takes_as_long_for_a_known_as_for_an_unknown_user():
+    # With bcrypt a wrong password for a known name took ~40x longer than for an unknown one.
+    result = json.loads(CLIENT.check_output("python3 -c %s" % q(TIMING_SCRIPT % CA)))
+    ratio = result["known"] / result["unknown"]
+    assert 0.5 < ratio < 2, result
+
+
+IPV6_CLIENTS = {
+    # source address on proxy-server's loopback -> the /64 the limits count it against
+    "2001:db8:1:2::5": "2001:db8:1:2",
+    "2001:db8:1:2::6": "2001:db8:1:2",
+    "2001:db8:1:3::5": "2001:db8:1:3",
+    "2001:db8::5": "2001:db8:0:0",
+    "2001:db8:0:0:1::5": "2001:db8:0:0",
+    "2001:db8::1:2:3:4": "2001:db8:0:0",
+    "2001:db8::1:0:0:0:5": "2001:db8:0:1",
+}
+
+
+def test_ipv6_clients_are_limited_per_64():
+    SERVER.run_expect([0], "sysctl -qw net.ipv6.conf.lo.disable_ipv6=0")
+    for address in IPV6_CLIENTS:
+        SERVER.run("ip -6 addr add %s/128 dev lo" % address)
+    try:
+        for address in IPV6_CLIENTS:
+            cmd = SERVER.run("curl -sS -k --max-time 10 -o /dev/null -w '%%{http_code}' --interface %s "
+                             "-H 'Host: localhost' %s 'https://[2001:db8:1:2::5]/api/version'" % (address, bearer(KEY)))
+            assert cmd.stdout == "200", (address, cmd.stdout, cmd.stderr)
+        time.sleep(0.5)
+        entries = [json.loads(line) for line in
+                   SERVER.file("/var/log/nginx/ollama-proxy.access.log").content_string.splitlines()]
+        wanted = {ipaddress_text(addr): prefix for addr, prefix in IPV6_CLIENTS.items()}
+        seen = {e["remote_addr"]: e["client"] for e in entries if e["remote_addr"] in wanted}
+        assert seen == wanted
+    finally:
+        for address in IPV6_CLIENTS:
+            SERVER.run("ip -6 addr del %s/128 dev lo" % address)
+
+
+def ipaddress_text(address):
+    """How nginx writes an address in $remote_addr (RFC 5952, as Python's ipaddress does)."""
+    import ipaddress
+    return str(ipaddress.IPv6Address(address))
+
+
+def test_rate_limit_zones_count_the_client_key():
+    conf = SERVER.check_output("nginx -T 2>/dev/null")
+    assert "limit_req_zone $ollama_proxy_client zone=ollama_proxy_req" in conf
+    assert "limit_conn_zone $ollama_proxy_client zone=ollama_proxy_conn" in conf
+
+
 def test_serves_the_given_certificate():
     served = SERVER.check_output("openssl s_client -connect 127.0.0.1:443 -servername proxy-server "
                                  "</dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256 -subject -issuer")
@@ -217,9 +324,10 @@ def test_ufw_rules():
     for port in ("80", "443"):
         assert [line for line in lines if line.startswith(port + "/tcp ALLOW IN")]
         assert not [line for line in lines if line.startswith(port + "/tcp") and "Anywhere" in line]
-    # SSH comes before the role's other rules
+    # SSH and the Ollama deny come before the proxy's allow rules
     order = [line.split()[0] for line in lines if line[:1].isdigit()]
-    assert order.index("22/tcp") < order.index("11434/tcp") < order.index("80/tcp")
+    assert order.index("22/tcp") < order.index("80/tcp")
+    assert order.index("11434/tcp") < order.index("80/tcp")
     # a stale managed rule was pruned, a rule added by hand was kept
     assert "10.9.9.0/24" not in status
     assert "10.9.8.0/24" in status
@@ -237,7 +345,8 @@ def test_secret_files_modes():
     admins = SERVER.file("/etc/nginx/ollama-proxy/admins.htpasswd").content_string
     assert sorted(line.split(":")[0] for line in users.splitlines()) == ["alice", "root-admin"]
     assert [line.split(":")[0] for line in admins.splitlines()] == ["root-admin"]
-    assert all(line.split(":", 1)[1].startswith("$2") for line in users.splitlines())  # bcrypt
+    # {SSHA}: nginx checks it in microseconds; alice's bcrypt entry seeded in prepare was rewritten
+    assert all(line.split(":", 1)[1].startswith("{SSHA}") for line in users.splitlines() + admins.splitlines())
     assert "retired" not in users  # dropped from the list: removed
 
 
