@@ -59,7 +59,7 @@ def test_no_reservation_without_gpus(run_playbook, tmp_path):
 
 @pytest.mark.parametrize('devices', [0, '-1', 'some', [], ['0', 'GPU 1'], {'count': 1}])
 def test_bad_gpu_selection_is_refused(run_playbook, tmp_path, devices):
-    result, _ = render(run_playbook, tmp_path, ollama_compose_gpus=True, ollama_compose_gpu_devices=devices)
+    result = render(run_playbook, tmp_path, ollama_compose_gpus=True, ollama_compose_gpu_devices=devices)[0]
     assert result.returncode != 0
     assert 'ollama_compose_gpu_devices must be all, a number of GPUs, or a list of GPU indexes or UUIDs' in result.stdout
 
@@ -78,7 +78,7 @@ def test_models_in_a_volume_by_default(run_playbook, tmp_path):
 
 
 def test_models_in_image_refuse_pulled_models(run_playbook, tmp_path):
-    result, _ = render(run_playbook, tmp_path, ollama_compose_models_in_image=True,
-                       ollama_models=[{'name': 'smollm2:135m'}])
+    result = render(run_playbook, tmp_path, ollama_compose_models_in_image=True,
+                    ollama_models=[{'name': 'smollm2:135m'}])[0]
     assert result.returncode != 0
     assert 'ollama_models must be empty with ollama_compose_models_in_image' in result.stdout

@@ -61,8 +61,7 @@ def _tasks(path):
         for task in tasks or []:
             yield task
             for key in ('block', 'rescue', 'always'):
-                for inner in walk(task.get(key)):
-                    yield inner
+                yield from walk(task.get(key))
     with open(path, encoding='utf-8') as handle:
         return list(walk(yaml.safe_load(handle)))
 
