@@ -80,11 +80,32 @@ def _rule_key(rule):
     )
 
 
+def _tuple_rule(line):
+    """The rule of one ``### tuple ###`` line of UFW's user rules files, or None for other lines.
+
+    UFW keeps ``action proto dport dst sport src direction [comment=<hex>]`` per rule; only plain
+    inbound rules without a source port (the kind the role writes) are returned.
+    """
+    if not line.startswith("### tuple ###"):
+        return None
+    fields = line[len("### tuple ###"):].rsplit(" comment=", 1)[0].split()
+    if len(fields) != 7 or fields[6] != "in" or fields[4] != "any":
+        return None
+    action, proto, dport, dst, _sport, src = fields[:6]
+    return {
+        "route": action.startswith("route:"),
+        "rule": action.split(":", 1)[-1].split("_", 1)[0],
+        "proto": proto,
+        "port": dport,
+        "from": _ufw_address(src),
+        "to": _ufw_address(dst),
+    }
+
+
 def ufw_stale_rules(rules_texts, wanted, comment):
     """Rules UFW holds with ``comment`` that are not in ``wanted``, ready for ``community.general.ufw``.
 
-    ``rules_texts`` are the contents of /etc/ufw/user.rules and user6.rules; UFW keeps one
-    ``### tuple ### action proto dport dst sport src direction [comment=<hex>]`` line per rule there.
+    ``rules_texts`` are the contents of /etc/ufw/user.rules and user6.rules.
     ``wanted`` items have the keys rule, port, proto, from (and optionally route, to).
     Each stale rule is returned once (a rule "from any" has an IPv4 and an IPv6 tuple).
     """
@@ -95,28 +116,80 @@ def ufw_stale_rules(rules_texts, wanted, comment):
     stale, seen = [], set()
     for text in rules_texts or []:
         for line in str(text).splitlines():
-            if not line.startswith("### tuple ###") or not line.rstrip().endswith(marker):
+            if not line.rstrip().endswith(marker):
                 continue
-            fields = line[len("### tuple ###"):].rsplit(" comment=", 1)[0].split()
-            # action proto dport dst sport src [dapp sapp] direction; only plain inbound rules are ours
-            if len(fields) != 7 or fields[6] != "in" or fields[4] != "any":
+            rule = _tuple_rule(line)
+            if rule is None:
                 continue
-            action, proto, dport, dst, _sport, src = fields[:6]
-            route = action.startswith("route:")
-            rule = {
-                "route": route,
-                "rule": action.split(":", 1)[-1].split("_", 1)[0],
-                "proto": proto,
-                "port": dport,
-                "from": _ufw_address(src),
-                "to": _ufw_address(dst),
-            }
             key = _rule_key(rule)
             if key in wanted_keys or key in seen:
                 continue
             seen.add(key)
             stale.append(rule)
     return stale
+
+
+def _match_key(rule):
+    """What a rule matches, without its action: UFW holds one rule per match."""
+    return _rule_key(rule)[:1] + _rule_key(rule)[2:]
+
+
+def ufw_misplaced_rules(rules_texts, top_rules):
+    """Rules UFW holds that keep ``top_rules`` from being its first rules, in that order.
+
+    ``rules_texts`` are the contents of /etc/ufw/user.rules and user6.rules; in each, the n-th rule of
+    ``top_rules`` must be the n-th rule UFW evaluates, ahead of any rule added by hand. Returned, in
+    the shape ``community.general.ufw`` deletes: a top rule held at another position (UFW does not
+    move a rule it holds), and a rule for the same traffic with another action (UFW holds one rule per
+    match, and does not replace it on insert). Delete them, then insert the top rules.
+    """
+    if isinstance(rules_texts, str):
+        rules_texts = [rules_texts]
+    tops = [(_match_key(rule), str(rule.get("rule", "allow"))) for rule in (top_rules or [])]
+    misplaced, seen = [], set()
+    for text in rules_texts or []:
+        held = [_tuple_rule(line) for line in str(text).splitlines() if line.startswith("### tuple ###")]
+        for index, (match, action) in enumerate(tops):
+            for position, rule in enumerate(held):
+                if rule is None or _match_key(rule) != match:
+                    continue
+                if (position != index or rule["rule"] != action) and _rule_key(rule) not in seen:
+                    seen.add(_rule_key(rule))
+                    misplaced.append(rule)
+    return misplaced
+
+
+def _port_matches(rule_port, port):
+    text = str(rule_port)
+    if text == "any":
+        return True
+    low, _sep, high = text.partition(":")
+    return int(low) <= port <= int(high or low)
+
+
+def ufw_allows(rules, port, address, default="deny", ipv6=True):
+    """Whether UFW, holding ``rules`` in that order, lets in a new TCP connection from ``address`` to ``port``.
+
+    The first matching rule decides (allow and limit let it in); without one the default incoming
+    policy does. Route rules do not apply to the host's own ports. With ``ipv6`` false, UFW does not
+    filter IPv6 at all.
+    """
+    source = _parse(address, strict=False)
+    if source is None or source.prefixlen != source.max_prefixlen:
+        raise AnsibleFilterError("ufw_allows: %r is not an IP address" % (address,))
+    if source.version == 6 and not ipv6:
+        return True
+    for rule in rules or []:
+        if rule.get("route", False) or str(rule.get("proto", "tcp")) not in ("tcp", "any"):
+            continue
+        if not _port_matches(rule.get("port", "any"), int(port)):
+            continue
+        network = _parse(_ufw_address(str(rule.get("from", "any"))), strict=False)
+        if network is not None and not (network.version == source.version
+                                        and source.network_address in network):
+            continue
+        return str(rule.get("rule", "allow")) in ("allow", "limit")
+    return str(default) == "allow"
 
 
 class FilterModule(object):
@@ -127,4 +200,6 @@ class FilterModule(object):
             "invalid_networks": invalid_networks,
             "network_version": network_version,
             "ufw_stale_rules": ufw_stale_rules,
+            "ufw_misplaced_rules": ufw_misplaced_rules,
+            "ufw_allows": ufw_allows,
         }

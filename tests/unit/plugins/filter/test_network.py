@@ -63,7 +63,8 @@ def test_network_version():
 
 def test_filter_map():
     filters = network.FilterModule().filters()
-    assert set(filters) == {"invalid_networks", "network_version", "ufw_stale_rules"}
+    assert set(filters) == {"invalid_networks", "network_version", "ufw_stale_rules", "ufw_misplaced_rules",
+                            "ufw_allows"}
 
 
 COMMENT = "managed by test"
@@ -110,3 +111,74 @@ def test_ufw_stale_rules_any_rule_reported_once():
 
 def test_ufw_stale_rules_other_comment_untouched():
     assert network.ufw_stale_rules(USER_RULES, [], "another comment") == []
+
+
+DENY_OLLAMA = {"rule": "deny", "port": "11434", "proto": "tcp", "from": "any"}
+HELD_DENY = dict(DENY_OLLAMA, route=False, to="any")
+
+
+def test_ufw_misplaced_rules_below_a_hand_made_allow():
+    # USER_RULES holds the deny rule second, after the SSH rule
+    assert network.ufw_misplaced_rules([USER_RULES, USER6_RULES], [DENY_OLLAMA]) == [HELD_DENY]
+
+
+def test_ufw_misplaced_rules_in_place_or_absent():
+    on_top = ("### tuple ### deny tcp 11434 0.0.0.0/0 any 0.0.0.0/0 in comment=%s\n" % HEX
+              + "### tuple ### allow any any 0.0.0.0/0 any 10.0.0.0/8 in\n")
+    on_top6 = "### tuple ### deny tcp 11434 ::/0 any ::/0 in\n### tuple ### allow any any ::/0 any fc00::/7 in\n"
+    assert network.ufw_misplaced_rules([on_top, on_top6], [DENY_OLLAMA]) == []
+    assert network.ufw_misplaced_rules(["", "### tuple ### allow any any ::/0 any ::/0 in\n"], [DENY_OLLAMA]) == []
+    # another protocol is another rule: UFW holds both, the deny first
+    any_proto = on_top + "### tuple ### allow any 11434 0.0.0.0/0 any 0.0.0.0/0 in\n"
+    assert network.ufw_misplaced_rules([any_proto], [DENY_OLLAMA]) == []
+
+
+def test_ufw_misplaced_rules_only_in_one_family():
+    on_top = "### tuple ### deny tcp 11434 0.0.0.0/0 any 0.0.0.0/0 in\n"
+    below6 = "### tuple ### allow any any ::/0 any ::/0 in\n### tuple ### deny tcp 11434 ::/0 any ::/0 in\n"
+    assert network.ufw_misplaced_rules([on_top, below6], [DENY_OLLAMA]) == [HELD_DENY]
+
+
+def test_ufw_misplaced_rules_same_traffic_other_action():
+    # a hand-made "ufw allow 11434/tcp", even on top: UFW would keep it instead of inserting the deny
+    allow = "### tuple ### allow tcp 11434 0.0.0.0/0 any 0.0.0.0/0 in\n"
+    assert network.ufw_misplaced_rules([allow], [DENY_OLLAMA]) == [dict(HELD_DENY, rule="allow")]
+
+
+SSH_RULES = [
+    DENY_OLLAMA,
+    {"rule": "allow", "port": "2222", "proto": "tcp", "from": "10.1.0.0/16"},
+    {"rule": "limit", "port": "2200:2300", "proto": "tcp", "from": "fd00::/8"},
+    {"rule": "allow", "port": "2222", "proto": "tcp", "from": "any", "route": True},
+]
+
+
+@pytest.mark.parametrize("port, address, expected", [
+    (2222, "10.1.2.3", True),          # allow from its network
+    (2222, "10.2.0.1", False),         # no rule for that source: default deny
+    (2250, "fd00::5", True),           # limit on a port range
+    (2250, "fe80::5", False),
+    (11434, "10.1.2.3", False),        # deny first
+    (22, "10.1.2.3", False),
+])
+def test_ufw_allows(port, address, expected):
+    assert network.ufw_allows(SSH_RULES, port, address) is expected
+
+
+def test_ufw_allows_default_policy_and_unfiltered_ipv6():
+    assert network.ufw_allows(SSH_RULES, 22, "10.1.2.3", default="allow") is True
+    assert network.ufw_allows(SSH_RULES, 11434, "10.1.2.3", default="allow") is False
+    assert network.ufw_allows([], 22, "2001:db8::1", ipv6=False) is True
+    assert network.ufw_allows([], 22, "192.0.2.1", ipv6=False) is False
+
+
+def test_ufw_allows_first_match_wins():
+    rules = [{"rule": "deny", "port": "any", "proto": "any", "from": "10.0.0.0/8"},
+             {"rule": "allow", "port": "22", "proto": "tcp", "from": "any"}]
+    assert network.ufw_allows(rules, 22, "10.9.9.9") is False
+    assert network.ufw_allows(rules, 22, "192.0.2.9") is True
+
+
+def test_ufw_allows_needs_an_address():
+    with pytest.raises(AnsibleFilterError):
+        network.ufw_allows([], 22, "10.0.0.0/8")
