@@ -18,16 +18,19 @@ APACHE = "Apache License\nVersion 2.0, January 2004\nhttp://www.apache.org/licen
 _SPECS = {
     "smollm2": {
         "arch": "llama", "params": 134515008, "file_type": 7, "ctx": 8192, "embed": 576, "weights": 96 * 1024,
+        "blocks": 30, "heads": 9, "kv_heads": 3, "vocab": 49152,
         "template": CHATML, "system": "You are a helpful AI assistant named SmolLM, trained by Hugging Face",
         "license": APACHE, "parameters": {"stop": ["<|im_start|>", "<|im_end|>"]},
     },
     "qwen2.5": {
         "arch": "qwen2", "params": 494032768, "file_type": 15, "ctx": 32768, "embed": 896, "weights": 160 * 1024,
+        "blocks": 24, "heads": 14, "kv_heads": 2, "vocab": 151936,
         "template": CHATML, "system": "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.",
         "license": APACHE, "parameters": {"stop": ["<|im_start|>", "<|im_end|>"]},
     },
     "all-minilm": {
         "arch": "bert", "params": 22565376, "file_type": 1, "ctx": 512, "embed": 384, "weights": 48 * 1024,
+        "blocks": 6, "heads": 12, "vocab": 30522,
         "pooling": 1, "license": APACHE, "parameters": {"num_ctx": 256},
     },
 }
@@ -64,9 +67,14 @@ def _weights(key, spec):
         "general.quantization_version": 2,
         "%s.context_length" % arch: spec["ctx"],
         "%s.embedding_length" % arch: spec["embed"],
-        "%s.block_count" % arch: 12,
+        "%s.block_count" % arch: spec["blocks"],
+        "%s.attention.head_count" % arch: spec["heads"],
+        "%s.vocab_size" % arch: spec["vocab"],
         "tokenizer.ggml.model": "gpt2",
     }
+    # Encoders (bert) have no grouped-query attention and no head_count_kv key, as in real GGUF files.
+    if "kv_heads" in spec:
+        kv["%s.attention.head_count_kv" % arch] = spec["kv_heads"]
     if "pooling" in spec:
         kv["%s.pooling_type" % arch] = spec["pooling"]
     return gguf.encode(kv, _filler(key, spec["weights"]))

@@ -66,6 +66,20 @@ def test_show(loaded):
     assert loaded.post("/api/show", {"model": "all-minilm"})[1]["capabilities"] == ["embedding"]
 
 
+def test_show_model_info_has_what_gpu_sizing_reads(loaded):
+    """SmolLM2-135M's published shape: 30 layers, 576 wide, 9 query heads sharing 3 KV heads (GQA)."""
+    info = loaded.post("/api/show", {"model": "smollm2:135m"})[1]["model_info"]
+    assert {k: info[k] for k in ("llama.block_count", "llama.embedding_length", "llama.attention.head_count",
+                                 "llama.attention.head_count_kv", "llama.context_length", "llama.vocab_size")} == {
+        "llama.block_count": 30, "llama.embedding_length": 576, "llama.attention.head_count": 9,
+        "llama.attention.head_count_kv": 3, "llama.context_length": 8192, "llama.vocab_size": 49152}
+    bert = loaded.post("/api/show", {"model": "all-minilm"})[1]
+    assert bert["model_info"]["bert.block_count"] == 6 and bert["model_info"]["bert.attention.head_count"] == 12
+    assert "bert.attention.head_count_kv" not in bert["model_info"]  # encoders have no grouped-query attention
+    assert bert["model_info"]["bert.pooling_type"] == 1
+    assert bert["details"]["quantization_level"] == "F16"
+
+
 def test_generate_streamed_and_not(loaded):
     status, lines = loaded.lines("/api/generate", {"model": "smollm2:135m", "prompt": "Why is the sky blue?"})
     assert status == 200 and len(lines) > 2
