@@ -5,7 +5,8 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-apt_packages=(docker.io debootstrap zstd rsync make git shellcheck openssl)
+# chromium renders the fleet report headless in its tests.
+apt_packages=(docker.io debootstrap zstd rsync make git shellcheck openssl chromium)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -1,0 +1,152 @@
+# Copyright (c) 2026, llmops.ollama maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""fleet_report: drift against the inventory's pins or the group's majority, from recorded facts."""
+
+import copy
+import json
+import os
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.llmops.ollama.plugins.filter.fleet_report import fleet_report, fleet_report_html
+
+FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fleet_facts.json')
+
+
+@pytest.fixture
+def recorded():
+    with open(FIXTURE, encoding='utf-8') as handle:
+        return json.load(handle)
+
+
+def build(recorded, **kwargs):
+    return fleet_report(recorded['hosts'], recorded['pins'], generated_at=recorded['generated_at'], **kwargs)
+
+
+def flags(report, host):
+    return {f['field']: f for f in next(r for r in report['hosts'] if r['host'] == host)['drift']}
+
+
+def test_pinned_version_differs(recorded):
+    drift = flags(build(recorded), 'gpu-c')['ollama_version']
+    assert (drift['value'], drift['expected'], drift['basis']) == ('0.31.2', '0.32.15', 'pin')
+
+
+def test_version_against_the_majority_without_a_pin(recorded):
+    for pin in recorded['pins'].values():
+        del pin['ollama_version']
+    report = build(recorded)
+    assert flags(report, 'gpu-c')['ollama_version']['basis'] == 'majority'
+    assert flags(report, 'gpu-c')['ollama_version']['expected'] == '0.32.15'
+    assert 'ollama_version' not in flags(report, 'gpu-a')
+
+
+def test_a_split_group_is_drift_on_every_host(recorded):
+    for pin in recorded['pins'].values():
+        del pin['ollama_version']
+    recorded['hosts']['gpu-b']['ollama']['version'] = '0.33.0'
+    report = build(recorded)
+    for host in ('gpu-a', 'gpu-b', 'gpu-c'):
+        drift = flags(report, host)['ollama_version']
+        assert (drift['expected'], drift['basis']) == ('0.31.2 or 0.32.15 or 0.33.0', 'no-majority')
+
+
+def test_digest_differs_from_the_majority(recorded):
+    report = build(recorded)
+    drift = flags(report, 'gpu-c')['model:support-bot:latest']
+    assert (drift['value'], drift['expected'], drift['basis']) == (
+        'cccc3333cccc3333cccc3333cccc3333', 'bbbb2222bbbb2222bbbb2222bbbb2222', 'majority')
+    assert 'model:support-bot:latest' not in flags(report, 'gpu-a')
+    assert 'model:smollm2:135m' not in flags(report, 'gpu-c')
+
+
+def test_pinned_digest_wins_over_the_majority(recorded):
+    for pin in recorded['pins'].values():
+        pin['model_digests'] = {'support-bot': 'cccc3333cccc3333cccc3333cccc3333'}
+    report = build(recorded)
+    assert flags(report, 'gpu-a')['model:support-bot:latest']['basis'] == 'pin'
+    assert 'model:support-bot:latest' not in flags(report, 'gpu-c')
+
+
+def test_model_on_the_cpu(recorded):
+    report = build(recorded)
+    drift = flags(report, 'gpu-c')['loaded:smollm2:135m']
+    assert drift['value'] == 0.0 and 'entirely on the CPU' in drift['message']
+    assert 'loaded:smollm2:135m' not in flags(report, 'gpu-a')
+    row = next(r for r in report['hosts'] if r['host'] == 'gpu-a')
+    assert row['loaded'] == [{'name': 'smollm2:135m', 'size': 536870912, 'size_vram': 536870912, 'gpu_percent': 100.0}]
+    assert report['summary']['models_on_cpu'] == 1
+
+
+def test_partial_offload_is_flagged_with_its_share(recorded):
+    recorded['hosts']['gpu-a']['ollama']['running'][0]['size_vram'] = 402653184
+    assert flags(build(recorded), 'gpu-a')['loaded:smollm2:135m']['value'] == 75.0
+
+
+def test_unreachable_host_is_listed_not_dropped(recorded):
+    report = build(recorded)
+    assert report['unreachable'] == ['gpu-d']
+    row = next(r for r in report['hosts'] if r['host'] == 'gpu-d')
+    assert not row['reachable'] and 'Connection refused' in row['error']
+    assert report['summary'] == {'hosts': 4, 'reachable': 3, 'unreachable': 1, 'drifted': 2, 'gpus': 3,
+                                 'models_on_cpu': 1, 'ollama_down': 0}
+
+
+def test_unreachable_host_does_not_vote(recorded):
+    for pin in recorded['pins'].values():
+        del pin['ollama_version']
+    recorded['hosts']['gpu-d'].update(copy.deepcopy(recorded['hosts']['gpu-c']), reachable=False)
+    assert flags(build(recorded), 'gpu-c')['ollama_version']['expected'] == '0.32.15'
+
+
+def test_hosts_as_pinned_have_no_drift_and_docker_absence_is_not_drift(recorded):
+    report = build(recorded)
+    assert flags(report, 'gpu-a') == {}
+    assert set(flags(report, 'gpu-c')) == {'ollama_version', 'model:support-bot:latest', 'loaded:smollm2:135m'}
+
+
+def test_driver_branch_pin(recorded):
+    recorded['pins']['gpu-a']['nvidia_driver_branch'] = '580'
+    drift = flags(build(recorded), 'gpu-a')['driver']
+    assert (drift['value'], drift['expected']) == ('550', '580')
+
+
+def test_certificate_expiring_soon_and_inactive_firewall(recorded):
+    recorded['hosts']['gpu-a']['firewall'] = 'inactive'
+    report = build(recorded)
+    assert flags(report, 'gpu-b')['certificate']['message'] == 'proxy certificate expires in 18 days'
+    assert flags(report, 'gpu-a')['firewall']['value'] == 'inactive'
+    recorded['pins']['gpu-a']['behind_proxy'] = False
+    assert 'firewall' not in flags(build(recorded), 'gpu-a')
+
+
+def test_missing_model_and_wrong_mode(recorded):
+    recorded['pins']['gpu-a']['models'].append('nomic-embed-text')
+    recorded['pins']['gpu-b']['ollama_install_mode'] = 'native'
+    report = build(recorded)
+    assert flags(report, 'gpu-a')['model:nomic-embed-text:latest']['value'] is None
+    assert flags(report, 'gpu-b')['ollama_mode']['value'] == 'compose'
+
+
+def test_ollama_down_is_one_flag(recorded):
+    recorded['hosts']['gpu-a']['ollama'] = {'reachable': False, 'mode': 'native', 'error': 'cannot reach Ollama'}
+    report = build(recorded)
+    assert set(flags(report, 'gpu-a')) == {'ollama_version'}
+    assert report['summary']['ollama_down'] == 1
+
+
+def test_html_marks_drifted_cells_and_lists_unreachable(recorded):
+    page = fleet_report_html(build(recorded))
+    assert '<link' not in page and 'src=' not in page and '@import' not in page
+    assert page.count('<tr data-host=') == 4
+    assert '<tr data-host="gpu-d" class="unreachable">' in page
+
+
+def test_bad_input_fails_with_one_line():
+    with pytest.raises(AnsibleFilterError, match='dict of host names'):
+        fleet_report(['gpu-a'])
+    with pytest.raises(AnsibleFilterError, match='result of llmops.ollama.fleet_report'):
+        fleet_report_html({})
