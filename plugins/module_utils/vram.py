@@ -76,6 +76,9 @@ class VramError(ValueError):
 
 
 def gib(value):
+    """Bytes as people read GPU memory: GiB with one decimal, MiB below 1 GiB."""
+    if abs(value) < GIB:
+        return '%d MiB' % round(value / float(MIB))
     return '%.1f GiB' % (value / float(GIB))
 
 
