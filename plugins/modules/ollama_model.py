@@ -57,10 +57,13 @@ options:
   source:
     description:
       - Pull this name instead of O(name), then copy it to O(name) with C(/api/copy), for example
-        C(mirror.example.com:5000/library/llama3.2:latest) to serve it as C(llama3.2). The copy shares all blobs, so it
-        costs no disk space; the O(source) name stays installed as well.
-      - With O(state=present) nothing is pulled while O(name) exists. With O(state=latest) O(source) is pulled again and
-        O(name) is updated when its digest differs.
+        C(mirror.example.com:5000/library/llama3.2:latest) from a P(llmops.ollama.model_mirror#role) to serve it as
+        C(llama3.2). The source-named copy is then deleted again, so C(/api/tags) lists the model once; the blobs stay,
+        shared by O(name). A source-named model that was installed before the task is left alone.
+      - With O(state=present) nothing is pulled while O(name) exists. With O(state=latest) the module first reads the
+        source registry's manifest itself and compares its sha256 with the digest of O(name): when they are equal
+        nothing is pulled (and check mode can tell); otherwise, or when the manifest cannot be read, O(source) is pulled
+        again and O(name) is updated when its digest differs.
     type: str
   insecure:
     description:
@@ -295,11 +298,13 @@ msg:
   sample: pulled llama3.2:latest
 '''
 
+import hashlib
 import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.llmops.ollama.plugins.module_utils.model_name import InvalidModelName, ModelName, find_model
 from ansible_collections.llmops.ollama.plugins.module_utils.modelfile import (
@@ -313,6 +318,8 @@ from ansible_collections.llmops.ollama.plugins.module_utils.ollama import (
 CUSTOM_OPTIONS = ('from', 'system', 'template', 'parameters', 'messages', 'license', 'adapters')
 # A pull prints a line every ~60 ms, but verifying a large blob's digest can be silent for minutes.
 STREAM_READ_TIMEOUT = 600
+# What Ollama sends in Accept for a manifest; its sha256 as served is the digest /api/tags shows.
+MANIFEST_MEDIA_TYPE = 'application/vnd.docker.distribution.manifest.v2+json'
 
 
 def _human(size):
@@ -509,6 +516,10 @@ class OllamaModel:
                     'HTTPS_PROXY of the Ollama service, or pull from a mirror with source/insecure' % (name.host, text))
         if 'pull model manifest: 401' in text or 'pull model manifest: 403' in text:
             return 'registry %s refused the pull of %s (%s): check the credentials the registry expects' % (name.host, name.display, text)
+        if 'digest mismatch' in text:
+            return ('registry %s served a corrupt blob for %s (%s): nothing was installed; repair the blob on the registry '
+                    'or mirror (for llmops.ollama.model_mirror: run the role, whose verify step names it) and run again'
+                    % (name.host, name.display, text))
         if 'pull model manifest' in text:
             return 'registry %s failed the pull of %s (%s): check the registry' % (name.host, name.display, text)
         if error.status in (401, 403, 503) or ' at http' in text:
@@ -606,28 +617,64 @@ class OllamaModel:
         return {'before': old, 'after': new}
 
     def ensure_pulled(self, name, source, before):
-        wanted = source or name
         latest = self.params['state'] == 'latest'
         if before and not latest:
             return '%s is installed' % name.display
+        if source is not None:
+            return self.ensure_from_source(name, source, before, latest)
         if before and self.module.check_mode:
             return ('%s is installed; check mode cannot tell whether %s has a newer revision without pulling it'
-                    % (name.display, wanted.display))
-        source_entry = self.installed(source) if source is not None else None
-        if latest or source_entry is None:
-            self.pull(self.params['source'] or self.params['name'], wanted)
-            if source is not None and not self.module.check_mode:
-                source_entry = self.installed(source)
-        if source is not None and (before is None or source_entry is None or source_entry.get('digest') != before.get('digest')):
-            self.copy(source, name)
+                    % (name.display, name.display))
+        self.pull(self.params['name'], name)
         if self.module.check_mode:
-            return 'would pull %s' % wanted.display
+            return 'would pull %s' % name.display
         after = self.installed(name)
         if before and after and after.get('digest') == before.get('digest'):
             # A re-pull that found nothing new still runs through every status: only the digest tells.
             self.actions[:] = []
             return '%s is up to date' % name.display
-        return 'pulled %s' % name.display + (' from %s' % source.display if source else '')
+        return 'pulled %s' % name.display
+
+    def ensure_from_source(self, name, source, before, latest):
+        """Pull source, copy it to name, and remove the source-named copy this task made (the blobs stay, shared)."""
+        remote = self.source_digest(source) if latest else None
+        if before and remote is not None and remote == before.get('digest'):
+            return '%s is up to date with %s' % (name.display, source.display)
+        if before and remote is None and self.module.check_mode:
+            return ('%s is installed; check mode cannot tell whether %s has a newer revision without pulling it'
+                    % (name.display, source.display))
+        source_entry = self.installed(source)
+        made_source = source_entry is None
+        if source_entry is None or latest and (remote is None or source_entry.get('digest') != remote):
+            self.pull(self.params['source'], source)
+            if not self.module.check_mode:
+                source_entry = self.installed(source)
+        if self.module.check_mode:
+            self.copy(source, name)
+            if made_source:
+                self.delete({'name': source.display})
+            return 'would pull %s from %s' % (name.display, source.display)
+        if before is None or source_entry is None or source_entry.get('digest') != before.get('digest'):
+            self.copy(source, name)
+        if made_source and source_entry is not None:
+            self.delete(source_entry)
+        after = self.installed(name)
+        if before and after and after.get('digest') == before.get('digest'):
+            # Nothing new upstream: the temporary source-named copy is gone again, nothing changed.
+            self.actions[:] = []
+            return '%s is up to date' % name.display
+        return 'pulled %s from %s' % (name.display, source.display)
+
+    def source_digest(self, source):
+        """sha256 of the source registry's manifest (the digest a pull would give), or None when it cannot be read."""
+        scheme = 'http' if self.params['insecure'] else source.scheme
+        url = '%s://%s/v2/%s/%s/manifests/%s' % (scheme, source.host, source.namespace, source.model, source.tag)
+        try:
+            response = open_url(url, headers={'Accept': MANIFEST_MEDIA_TYPE}, timeout=self.params['timeout'])
+            return hashlib.sha256(response.read()).hexdigest()
+        except Exception:  # pylint: disable=broad-except
+            # Any failure (auth, TLS, a registry that needs the ollama client) falls back to pulling.
+            return None
 
     def ensure_custom(self, name, request, files, before):
         base_name = None

@@ -4,6 +4,7 @@
 """Fixtures shared by the unit tests: the Ollama double and its fake registry, stub servers, and a module runner."""
 
 import contextlib
+import hashlib
 import http.server
 import io
 import json
@@ -43,6 +44,14 @@ class Registry(str):
 
     def requests(self):
         return http_json('GET', self + '/_double/requests')
+
+    def clear_requests(self):
+        http_json('DELETE', self + '/_double/requests')
+
+    def manifest_digest(self, repo, tag):
+        """sha256 of the manifest as the registry serves it (what /api/tags shows after a pull)."""
+        with urllib.request.urlopen('%s/v2/%s/manifests/%s' % (self, repo, tag), timeout=30) as response:
+            return hashlib.sha256(response.read()).hexdigest()
 
 
 class Ollama(str):

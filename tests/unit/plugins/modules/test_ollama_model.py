@@ -99,33 +99,63 @@ def test_latest_on_a_missing_model_four_ways(model, ollama):
 def test_source_alias_four_ways(model, ollama, registry):
     source = '%s/library/smollm2:135m' % registry.hostport
     check, apply, again, check_again = four_ways(model, name='smollm2', source=source, insecure=True)
-    assert check['actions'] == ['pull %s' % source, 'copy %s to smollm2:latest' % source]
+    assert check['actions'] == ['pull %s' % source, 'copy %s to smollm2:latest' % source, 'delete %s' % source]
     assert apply['actions'] == check['actions']
-    assert apply['name'] == 'smollm2:latest'
-    assert ollama.names() == [source, 'smollm2:latest']
-    assert ollama.digest(source) == ollama.digest('smollm2:latest') == apply['digest']
-    # The alias is enough for state=present even when the mirror name is gone.
-    model(name=source, state='absent')
-    assert model(name='smollm2', source=source, insecure=True)['changed'] is False
+    assert apply['name'] == 'smollm2:latest' and apply['msg'] == 'pulled smollm2:latest from %s' % source
+    # Listed once, under its usual name; the blobs stay with it.
+    assert ollama.names() == ['smollm2:latest']
+    assert ollama.manifests() == ['registry.ollama.ai/library/smollm2/latest']
+    assert apply['digest'] == registry.manifest_digest('library/smollm2', '135m')
+    assert again['msg'] == 'smollm2:latest is installed' and check_again['actions'] == []
 
 
-def test_source_already_pulled_is_only_copied(model, ollama, registry):
+def test_source_already_pulled_is_only_copied_and_kept(model, ollama, registry):
     source = '%s/library/qwen2.5:0.5b' % registry.hostport
     model(name=source, insecure=True)
     result = model(name='qwen', source=source, insecure=True)
     assert result['actions'] == ['copy %s to qwen:latest' % source]
+    # Installed before the task: not this task's to remove.
+    assert ollama.names() == [source, 'qwen:latest']
 
 
-def test_source_latest_updates_the_alias(model, ollama, registry):
+def test_source_latest_compares_with_the_registry_manifest(model, ollama, registry):
     source = '%s/library/smollm2:latest' % registry.hostport
     first = model(name='smol', source=source, insecure=True, state='latest')
-    assert first['changed']
-    assert model(name='smol', source=source, insecure=True, state='latest')['changed'] is False
+    assert first['changed'] and ollama.names() == ['smol:latest']
+    registry.clear_requests()
+    for check in (True, False):
+        unchanged = model(name='smol', source=source, insecure=True, state='latest', check=check)
+        assert unchanged['changed'] is False and unchanged['actions'] == []
+        assert unchanged['msg'] == 'smol:latest is up to date with %s' % source
+    # Only the manifest was read: no blob crossed the network, no pull ran.
+    assert [(r['method'], r['path']) for r in registry.requests()] == [('GET', '/v2/library/smollm2/manifests/latest')] * 2
     registry.configure(revision=2)
+    would = model(name='smol', source=source, insecure=True, state='latest', check=True)
+    assert would['changed'] and would['actions'] == ['pull %s' % source, 'copy %s to smol:latest' % source, 'delete %s' % source]
     updated = model(name='smol', source=source, insecure=True, state='latest')
     assert updated['changed'] and updated['digest'] != first['digest']
-    assert updated['actions'] == ['pull %s' % source, 'copy %s to smol:latest' % source]
-    assert ollama.digest('smol:latest') == ollama.digest(source) == updated['digest']
+    assert updated['actions'] == would['actions']
+    assert ollama.names() == ['smol:latest'] and ollama.digest('smol:latest') == updated['digest']
+    assert updated['digest'] == registry.manifest_digest('library/smollm2', 'latest')
+
+
+def test_source_latest_pulls_when_the_manifest_cannot_be_read(model, ollama, registry, monkeypatch):
+    source = '%s/library/smollm2:135m' % registry.hostport
+    model(name='smol', source=source, insecure=True)
+    monkeypatch.setattr(ollama_model.OllamaModel, 'source_digest', lambda self, source: None)
+    again = model(name='smol', source=source, insecure=True, state='latest')
+    assert again['changed'] is False and again['msg'] == 'smol:latest is up to date'
+    assert ollama.names() == ['smol:latest']
+
+
+def test_corrupt_blob_from_the_source_names_model_and_digest(model, ollama, registry):
+    source = '%s/library/smollm2:135m' % registry.hostport
+    registry.configure(corrupt=True)
+    result = model(name='smol', source=source, insecure=True)
+    assert result.failed
+    assert result['msg'].startswith('registry %s served a corrupt blob for %s (digest mismatch, file must be downloaded '
+                                    'again: want sha256:' % (registry.hostport, source))
+    assert ollama.names() == [] and ollama.manifests() == []
 
 
 CUSTOM = {
@@ -360,7 +390,7 @@ def test_pull_timeout_leaves_no_model(model, ollama, registry, tmp_path):
 
 def test_corrupt_download_leaves_no_model(model, ollama, registry):
     registry.configure(corrupt=True)
-    assert_failed(model(name='qwen2.5:0.5b'), 'pulling qwen2.5:0.5b failed: digest mismatch')
+    assert_failed(model(name='qwen2.5:0.5b'), 'served a corrupt blob for qwen2.5:0.5b (digest mismatch')
     assert ollama.manifests() == []
 
 
