@@ -50,7 +50,7 @@ def fleet(tmp_path, registry, start_ollama):
     (compose / 'compose.yaml').write_text('services: {}\n')
     local = {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable, 'ansible_become': False,
              'ollama_compose_project_dir': str(compose)}
-    hosts = {name: dict(local, ollama_api_url=url, ollama_last_converge_file=str(tmp_path / name / 'last-converge.json'))
+    hosts = {name: dict(local, ollama_api_url=url, ollama_last_converge_file=str(tmp_path / 'etc' / name / 'last-converge.json'))
              for name, url in doubles.items()}
     hosts['gone-d'] = {'ansible_host': '127.0.0.1', 'ansible_port': 9, 'ansible_connection': 'ssh',
                        'ansible_user': 'nobody', 'ansible_become': False}
@@ -63,9 +63,12 @@ def test_report_in_check_mode_flags_the_drifted_host(tmp_path, fleet):
     converge = tmp_path / 'converge.yml'
     converge.write_text('- hosts: ollama_servers:!gone-d\n  gather_facts: false\n  tasks:\n'
                         '    - ansible.builtin.include_tasks: %s/playbooks/tasks/last-converge.yml\n' % ROOT)
+    result = playbook(tmp_path, fleet, str(converge), '--check')
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not (tmp_path / 'etc').exists()
     result = playbook(tmp_path, fleet, str(converge))
     assert result.returncode == 0, result.stdout + result.stderr
-    recorded = json.loads((tmp_path / 'local-a' / 'last-converge.json').read_text())
+    recorded = json.loads((tmp_path / 'etc' / 'local-a' / 'last-converge.json').read_text())
     assert recorded['ollama_version'] == '0.32.15' and recorded['models'] == ['smollm2']
     assert re.match(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$', recorded['converged_at'])
     # A record of the run, not a change: a second converge stays at changed=0.
