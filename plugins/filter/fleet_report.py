@@ -30,10 +30,14 @@ def _model_name(name):
 
 
 def _when(text):
-    """An ISO 8601 time (with Z, an offset or nanoseconds) as an aware datetime, or None."""
+    """An ISO 8601 time (with Z, an offset or nanoseconds) or an ASN.1 time as an aware datetime, or None."""
     if not text:
         return None
-    text = str(text).strip().replace('Z', '+00:00')
+    text = str(text).strip()
+    if len(text) == 15 and text.endswith('Z') and text[:14].isdigit():
+        # ASN.1 time, as x509_certificate_info returns not_after.
+        return datetime.datetime.strptime(text, '%Y%m%d%H%M%SZ').replace(tzinfo=datetime.timezone.utc)
+    text = text.replace('Z', '+00:00')
     if '.' in text:
         head, rest = text.split('.', 1)
         digits = len(rest) - len(rest.lstrip('0123456789'))

@@ -123,6 +123,13 @@ def test_certificate_expiring_soon_and_inactive_firewall(recorded):
     assert 'firewall' not in flags(build(recorded), 'gpu-a')
 
 
+def test_certificate_time_as_x509_certificate_info_returns_it(recorded):
+    recorded['hosts']['gpu-b']['certificate']['not_after'] = '20261220100000Z'
+    report = build(recorded)
+    assert flags(report, 'gpu-b')['certificate']['message'] == 'proxy certificate expires in 18 days'
+    assert next(r for r in report['hosts'] if r['host'] == 'gpu-b')['certificate']['days_left'] == 18
+
+
 def test_missing_model_and_wrong_mode(recorded):
     recorded['pins']['gpu-a']['models'].append('nomic-embed-text')
     recorded['pins']['gpu-b']['ollama_install_mode'] = 'native'
