@@ -224,7 +224,7 @@ def _cells(row):
                 'status': ('unreachable: %s' % esc(row['error']), '0')}
     gpus = row['gpus']
     gpu_text = '<br>'.join('%s, %s / %s MiB' % (esc(g.get('name') or '?'), g.get('memory_used_mib'), g.get('memory_total_mib'))
-                           for g in gpus) or esc(row.get('gpu_message') or 'no GPU')
+                           for g in gpus) or '<span title="%s">no GPU</span>' % esc(row.get('gpu_message') or '')
 
     def item(field, text):
         return '<span class="drift" data-field="%s">%s</span>' % (esc(field), text) if field in drifted else text
