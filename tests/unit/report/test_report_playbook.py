@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """playbooks/report.yml against three local "hosts", each with its own Ollama double, and one that cannot be
 reached: run in --check, it changes nothing, writes the JSON and HTML report, flags the drifted host's older
-version, other digest and model on the CPU, and lists the unreachable host. The page opens in Chromium (screenshot
+version, other digest, model on the CPU and expiring certificate, and lists the unreachable host. The page opens in Chromium (screenshot
 in build/report/fleet-report-playbook.png). playbooks/tasks/last-converge.yml writes what the report reads.
 """
 
@@ -52,6 +52,13 @@ def fleet(tmp_path, registry, start_ollama):
              'ollama_compose_project_dir': str(compose)}
     hosts = {name: dict(local, ollama_api_url=url, ollama_last_converge_file=str(tmp_path / 'etc' / name / 'last-converge.json'))
              for name, url in doubles.items()}
+    for name, days in (('local-a', 400), ('local-c', 10)):
+        tls = tmp_path / 'nginx' / name / 'tls'
+        tls.mkdir(parents=True)
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', str(tls / 'selfsigned.key'),
+                        '-out', str(tls / 'selfsigned.crt'), '-days', str(days), '-subj', '/CN=' + name],
+                       check=True, capture_output=True)
+        hosts[name]['nginx_proxy_config_dir'] = str(tmp_path / 'nginx' / name)
     hosts['gone-d'] = {'ansible_host': '127.0.0.1', 'ansible_port': 9, 'ansible_connection': 'ssh',
                        'ansible_user': 'nobody', 'ansible_become': False}
     group = {'ollama_version': '0.32.15', 'ollama_install_mode': 'compose', 'ollama_behind_proxy': False,
@@ -86,7 +93,10 @@ def test_report_in_check_mode_flags_the_drifted_host(tmp_path, fleet):
     assert report['unreachable'] == ['gone-d'] and not rows['gone-d']['reachable']
     assert rows['local-a']['drift'] == [] and rows['local-b']['drift'] == []
     drift = {f['field']: f for f in rows['local-c']['drift']}
-    assert set(drift) == {'ollama_version', 'model:smollm2:latest', 'loaded:smollm2:latest'}
+    assert set(drift) == {'ollama_version', 'model:smollm2:latest', 'loaded:smollm2:latest', 'certificate'}
+    assert drift['certificate']['message'] == 'proxy certificate expires in 9 days'
+    assert rows['local-a']['certificate']['days_left'] == 399
+    assert rows['local-b']['certificate'] is None
     assert (drift['ollama_version']['value'], drift['ollama_version']['expected']) == ('0.31.2', '0.32.15')
     assert drift['model:smollm2:latest']['expected'] == rows['local-a']['models'][0]['digest']
     assert drift['loaded:smollm2:latest']['value'] == 0.0
@@ -103,6 +113,6 @@ def test_report_in_check_mode_flags_the_drifted_host(tmp_path, fleet):
     assert page.ready
     assert [host for host, unused in page.rows] == ['gone-d', 'local-a', 'local-b', 'local-c']
     assert page.drifted() == {'gone-d': set(), 'local-a': set(), 'local-b': set(),
-                              'local-c': {'ollama_version', 'models', 'loaded'}}
+                              'local-c': {'ollama_version', 'models', 'loaded', 'certificate'}}
     assert page.unreachable == ['gone-d']
     screenshot(html_path, os.path.join(ROOT, 'build', 'report', 'fleet-report-playbook.png'))
