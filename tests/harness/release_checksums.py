@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Print the pins for ollama_release_checksums, as JSON, from a trusted copy of the release files.
 
     release_checksums.py DIR    # DIR/v<version>/sha256sum.txt, as build_artifacts.py writes them
