@@ -35,7 +35,6 @@ requirements:
   - Nothing beyond Python on the managed host; C(nvidia-smi) comes with the NVIDIA driver.
 seealso:
   - module: llmops.ollama.ollama_info
-  - role: llmops.ollama.ollama
 '''
 
 EXAMPLES = r'''

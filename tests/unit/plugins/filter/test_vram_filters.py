@@ -13,7 +13,6 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.llmops.ollama.plugins.filter.vram import vram_gap, vram_plan
 
 
-
 def show(url, name):
     request = urllib.request.Request(url + '/api/show', data=json.dumps({'model': name}).encode(), method='POST')
     with urllib.request.urlopen(request, timeout=30) as response:

@@ -11,17 +11,16 @@ TWO_GPUS = ('NVIDIA RTX 6000 Ada Generation, GPU-11111111-2222-3333-4444-5555555
 
 def fake_smi(tmp_path, output, rc=0):
     script = tmp_path / 'nvidia-smi'
-    args = tmp_path / 'args'
-    script.write_text('#!/bin/sh\necho "$@" > %s\ncat <<"END"\n%sEND\nexit %d\n' % (args, output, rc))
+    script.write_text('#!/bin/sh\necho "$@" > %s\ncat <<"END"\n%sEND\nexit %d\n' % (tmp_path / 'args', output, rc))
     script.chmod(0o755)
-    return str(script), args
+    return str(script)
 
 
 def test_reports_each_gpu_with_the_documented_query(run_module, tmp_path):
-    smi, args = fake_smi(tmp_path, TWO_GPUS)
+    smi = fake_smi(tmp_path, TWO_GPUS)
     result = run_module(nvidia_gpu_info, {'nvidia_smi': smi}, check=True)
     assert not result.failed and result['changed'] is False
-    assert args.read_text().split() == [
+    assert (tmp_path / 'args').read_text().split() == [
         '--query-gpu=name,uuid,memory.total,memory.used,compute_cap,driver_version', '--format=csv,noheader,nounits']
     assert [g['uuid'] for g in result['gpus']] == ['GPU-11111111-2222-3333-4444-555555555555',
                                                    'GPU-66666666-7777-8888-9999-000000000000']
@@ -37,14 +36,14 @@ def test_no_nvidia_smi_is_an_empty_list(run_module, tmp_path):
 
 
 def test_driver_without_gpu_is_an_empty_list(run_module, tmp_path):
-    smi, _ = fake_smi(tmp_path, "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n", rc=9)
+    smi = fake_smi(tmp_path, "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n", rc=9)
     result = run_module(nvidia_gpu_info, {'nvidia_smi': smi})
     assert result['gpus'] == []
     assert result['message'] == "no GPU: nvidia-smi exited 9: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver."
 
 
 def test_unexpected_output_fails(run_module, tmp_path):
-    smi, _ = fake_smi(tmp_path, 'garbage\n')
+    smi = fake_smi(tmp_path, 'garbage\n')
     result = run_module(nvidia_gpu_info, {'nvidia_smi': smi})
     assert result.failed
     assert "has 1 fields, expected 6" in result['msg']
