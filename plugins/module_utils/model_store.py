@@ -63,7 +63,7 @@ class Model(object):
         return sum(size for unused_digest, size in self.blobs)
 
     def summary(self):
-        return {'name': self.name.display, 'digest': self.digest, 'size': self.size,
+        return {'name': self.name.display, 'manifest': self.name.manifest_path, 'digest': self.digest, 'size': self.size,
                 'blobs': [digest for digest, unused_size in self.blobs]}
 
 

@@ -91,6 +91,9 @@ models:
     name:
       description: Name as Ollama shows it.
       type: str
+    manifest:
+      description: Path of its manifest in the models directory (as in a bundle's C(SHA256SUMS)).
+      type: str
     digest:
       description: sha256 of the manifest, the digest C(/api/tags) shows.
       type: str
@@ -101,7 +104,7 @@ models:
       description: Digests of its layers and config.
       type: list
       elements: str
-  sample: [{name: llama3.2:3b, digest: a80c4f17acd5..., size: 2019393189, blobs: [sha256:dde5aa...]}]
+  sample: [{name: llama3.2:3b, manifest: manifests/registry.ollama.ai/library/llama3.2/3b, digest: a80c4f17acd5..., size: 2019393189, blobs: [sha256:dde5aa...]}]
 copied_blobs:
   description: Digests of the blobs copied (or that would be, in check mode) by an import.
   returned: when O(operation=import)
