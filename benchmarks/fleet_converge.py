@@ -405,4 +405,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("interrupted: the bench-fleet-* containers and network are removed (unless --keep)")
