@@ -147,7 +147,7 @@ def rollout(registry, hosts, model, with_mirror, workdir):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--hosts', default='1,2,4')
     parser.add_argument('--model', default='qwen2.5:0.5b')
     parser.add_argument('--wan-rate', type=int, default=200000, help='upstream blob bytes per second (0: unlimited)')

@@ -61,7 +61,7 @@ options:
         C(llama3.2). The source-named copy is then deleted again, so C(/api/tags) lists the model once; the blobs stay,
         shared by O(name). A source-named model that was installed before the task is left alone.
       - With O(state=present) nothing is pulled while O(name) exists. With O(state=latest) the module first reads the
-        source registry's manifest itself and compares its sha256 with the digest of O(name): when they are equal
+        source registry's manifest itself and compares its sha256 with the digest of O(name). When they are equal
         nothing is pulled (and check mode can tell); otherwise, or when the manifest cannot be read, O(source) is pulled
         again and O(name) is updated when its digest differs.
     type: str

@@ -22,6 +22,8 @@ description:
     models directory of a running Ollama server appears in C(ollama list).
   - O(operation=export) writes the chosen models into one uncompressed tar file (a bundle) with a C(SHA256SUMS) member
     listing every file's sha256, and C(<dest>.sha256) beside it. Blobs are verified first.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -58,7 +60,6 @@ options:
     type: path
 seealso:
   - module: llmops.ollama.ollama_model
-  - role: llmops.ollama.model_mirror
 '''
 
 EXAMPLES = r'''
@@ -104,7 +105,12 @@ models:
       description: Digests of its layers and config.
       type: list
       elements: str
-  sample: [{name: llama3.2:3b, manifest: manifests/registry.ollama.ai/library/llama3.2/3b, digest: a80c4f17acd5..., size: 2019393189, blobs: [sha256:dde5aa...]}]
+  sample:
+    - name: llama3.2:3b
+      manifest: manifests/registry.ollama.ai/library/llama3.2/3b
+      digest: a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72
+      size: 2019393189
+      blobs: [sha256:dde5aa3fc5ffc17176b5e8bdc82f587b24b2678c6c66101bf7da77af9f7ccdff]
 copied_blobs:
   description: Digests of the blobs copied (or that would be, in check mode) by an import.
   returned: when O(operation=import)
