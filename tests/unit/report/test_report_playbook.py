@@ -24,7 +24,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..')
 def ansible_env(tmp_path):
     return dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.ansible', 'collections'), ANSIBLE_NOCOLOR='1',
                 ANSIBLE_RETRY_FILES_ENABLED='0', ANSIBLE_LOCAL_TEMP=str(tmp_path / 'tmp'),
-                ANSIBLE_HOME=str(tmp_path / 'ansible-home'), ANSIBLE_HOST_KEY_CHECKING='0')
+                ANSIBLE_HOME=str(tmp_path / 'ansible-home'), ANSIBLE_HOST_KEY_CHECKING='0', PWD=str(tmp_path))
 
 
 def playbook(tmp_path, inventory, path, *args):
@@ -82,11 +82,11 @@ def test_report_in_check_mode_flags_the_drifted_host(tmp_path, fleet):
     result = playbook(tmp_path, fleet, str(converge))
     assert re.search(r'local-a\s+: ok=3\s+changed=0\s', result.stdout), result.stdout
 
-    result = playbook(tmp_path, fleet, os.path.join(ROOT, 'playbooks', 'report.yml'), '--check',
-                      '-e', 'ollama_report_dir=' + str(tmp_path / 'reports'))
+    result = playbook(tmp_path, fleet, os.path.join(ROOT, 'playbooks', 'report.yml'), '--check')
     assert result.returncode == 0, result.stdout + result.stderr
     for name in ('local-a', 'local-b', 'local-c'):
         assert re.search(r'%s\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=0' % name, result.stdout), result.stdout
+    # By default under reports/ of the shell's working directory.
     [json_path] = glob.glob(str(tmp_path / 'reports' / 'fleet-*.json'))
     report = json.loads(open(json_path, encoding='utf-8').read())
     rows = {row['host']: row for row in report['hosts']}
