@@ -60,14 +60,14 @@ def test_spec_task_and_module_agree_on_the_entry_options():
         spec = yaml.safe_load(handle)['argument_specs']['main']['options']['ollama_models']['options']
     with open(os.path.join(ROOT, 'roles', 'ollama', 'tasks', 'models.yml')) as handle:
         task = yaml.safe_load(handle)[0]['llmops.ollama.ollama_model']
-    # vram is for the role's GPU memory plan alone.
-    assert set(spec) - {'vram'} == module
+    # vram is for the role's GPU memory plan alone, digest for its health gate.
+    assert set(spec) - {'vram', 'digest'} == module
     assert set(task) - {'url'} == module
     for option in module - {'name'}:
         assert task[option] == '{{ item.%s | default(omit) }}' % option
     module_spec = _module_options()
     for option, entry in spec.items():
-        if option == 'vram':
+        if option in ('vram', 'digest'):
             continue
         assert entry['type'] == module_spec[option]['type'], option
         assert entry.get('no_log', False) == module_spec[option].get('no_log', False), option
