@@ -20,7 +20,7 @@ COLUMNS = (
     ('toolkit_version', 'Container Toolkit'), ('docker_version', 'Docker'), ('ollama_version', 'Ollama'),
     ('ollama_mode', 'Mode'), ('models', 'Models'), ('loaded', 'Loaded (GPU share)'),
     ('tokens_per_second', 'Tokens/s'), ('certificate', 'Certificate expires'), ('firewall', 'Firewall'),
-    ('last_converge', 'Last converged'),
+    ('last_converge', 'Last converged'), ('vram_plan', 'GPU memory plan'),
 )
 
 
@@ -253,7 +253,18 @@ def _cells(row):
                         else esc(cert.get('error') or 'none'), cert.get('days_left', -1) if cert.get('not_after') else -1),
         'firewall': (esc(row['firewall'] or 'unknown'), row['firewall'] or ''),
         'last_converge': (esc(converge.get('converged_at') or 'never recorded'), converge.get('converged_at') or ''),
+        'vram_plan': _plan_cell(converge.get('vram_plan')),
     }
+
+
+def _plan_cell(plan):
+    """The settings the ollama role's GPU memory plan chose at the last converge, with its reasons as a tooltip."""
+    settings = (plan or {}).get('settings') or {}
+    if not settings:
+        return ('none', '')
+    text = ' '.join('%s=%s' % (key.replace('OLLAMA_', ''), value) for key, value in sorted(settings.items()))
+    reasons = '; '.join(str(reason) for reason in (plan.get('reasons') or []))
+    return ('<span title="%s">%s</span>' % (html.escape(reasons), html.escape(text)), text)
 
 
 STYLE = '''body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}

@@ -157,3 +157,17 @@ def test_bad_input_fails_with_one_line():
         fleet_report(['gpu-a'])
     with pytest.raises(AnsibleFilterError, match='result of llmops.ollama.fleet_report'):
         fleet_report_html({})
+
+
+def test_gpu_memory_plan_of_the_last_converge_is_shown(recorded):
+    host = next(iter(h for h, f in recorded['hosts'].items() if f.get('reachable')))
+    recorded['hosts'][host]['last_converge'] = {
+        'converged_at': '2026-12-02T10:00:00Z',
+        'vram_plan': {'settings': {'OLLAMA_NUM_PARALLEL': '4', 'OLLAMA_KV_CACHE_TYPE': 'q8_0'},
+                      'reasons': ['24.0 GiB on 1 GPU: q8_0 KV cache fits 4 parallel requests at 8192 tokens']}}
+    report = build(recorded)
+    row = next(r for r in report['hosts'] if r['host'] == host)
+    assert row['last_converge']['vram_plan']['settings']['OLLAMA_NUM_PARALLEL'] == '4'
+    page = fleet_report_html(report)
+    assert 'KV_CACHE_TYPE=q8_0 NUM_PARALLEL=4' in page
+    assert 'title="24.0 GiB on 1 GPU: q8_0 KV cache fits 4 parallel requests at 8192 tokens"' in page
