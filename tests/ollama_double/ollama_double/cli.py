@@ -4,6 +4,7 @@ import http.client
 import json
 import math
 import os
+import re
 import sys
 import time
 import urllib.parse
@@ -93,14 +94,14 @@ def human_time(stamp, zero="Never"):
 
 
 def parse_time(stamp):
-    """Seconds since the epoch from an RFC 3339 timestamp with up to nanosecond precision."""
-    main, unused_sep, rest = stamp.partition(".")
-    frac, zone = "0", stamp[len(main):]
-    if rest:
-        digits = len(rest) - len(rest.lstrip("0123456789"))
-        frac, zone = rest[:digits], rest[digits:]
-    zone = "+00:00" if zone in ("Z", "") else zone
-    dt = datetime.datetime.strptime(main + zone.replace(":", ""), "%Y-%m-%dT%H:%M:%S%z")
+    """Seconds since the epoch from an RFC 3339 timestamp, with up to nanosecond precision or none at all
+    (a file whose mtime has whole seconds, as in an image made by `docker commit`, gives "...:33Z")."""
+    match = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$", stamp)
+    if not match:
+        raise ValueError("not an RFC 3339 time: %r" % (stamp,))
+    main, frac, zone = match.group(1), match.group(2) or "0", match.group(3) or "Z"
+    zone = "+0000" if zone == "Z" else zone.replace(":", "")
+    dt = datetime.datetime.strptime(main + zone, "%Y-%m-%dT%H:%M:%S%z")
     return dt.timestamp() + float("0." + frac)
 
 

@@ -115,3 +115,14 @@ def test_version_override(start_double):
     api = start_double({"OLLAMA_DOUBLE_VERSION": "0.13.5"})
     assert api.json("GET", "/api/version")[1] == {"version": "0.13.5"}
     assert os.environ.get("OLLAMA_DOUBLE_VERSION") is None
+
+
+@pytest.mark.parametrize("stamp,expected", [
+    ("2026-12-02T11:36:33Z", 1796211393.0),
+    ("2026-12-02T11:36:33.250Z", 1796211393.25),
+    ("2026-12-02T12:36:33.123456789+01:00", 1796211393.123456789),
+    ("2026-12-02T11:36:33+00:00", 1796211393.0),
+])
+def test_parse_time_with_and_without_fractional_seconds(stamp, expected):
+    # Whole-second mtimes (an image made by `docker commit`) give stamps without a fraction: `ollama list` read them.
+    assert parse_time(stamp) == pytest.approx(expected)
