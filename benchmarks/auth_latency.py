@@ -107,7 +107,7 @@ def start_nginx(prefix):
     with open(conf, "w", encoding="utf-8") as handle:
         handle.write(CONFIG.format(prefix=prefix, port=PORT, backend_port=PORT + 1, key=KEY))
     subprocess.run(["nginx", "-p", prefix, "-c", conf, "-g", "daemon on;"], check=True)
-    for _ in range(50):
+    for unused_attempt in range(50):
         try:
             http.client.HTTPConnection("127.0.0.1", PORT, timeout=1).request("GET", "/")
             return conf
@@ -119,7 +119,7 @@ def start_nginx(prefix):
 def measure(cases, requests):
     connections = {name: http.client.HTTPConnection("127.0.0.1", PORT, timeout=30) for name in cases}
     times = {name: [] for name in cases}
-    for _ in range(requests):
+    for unused_round in range(requests):
         for name in cases:
             path, authorization, expected = CASES[name]
             conn = connections[name]

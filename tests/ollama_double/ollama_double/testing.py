@@ -7,12 +7,15 @@
         ...  # url is e.g. "http://127.0.0.1:41234"; url.process, url.log() are there too
 """
 import contextlib
+import http.client
+import json
 import os
 import re
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 
 from . import registry as registry_module
 
@@ -90,3 +93,33 @@ def running_registry(revision=1):
     finally:
         server.shutdown()
         server.server_close()
+
+
+class Api:
+    """Minimal HTTP client returning (status, headers, body) so tests see exactly what the server sent."""
+
+    def __init__(self, base):
+        self.base = base
+        parts = urllib.parse.urlsplit(base)
+        self.host, self.port = parts.hostname, parts.port
+
+    def raw(self, method, path, body=None, headers=None):
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        return resp.status, resp, data
+
+    def json(self, method, path, body=None, headers=None):
+        status, unused_resp, data = self.raw(method, path, body, headers)
+        return status, json.loads(data) if data else None
+
+    def lines(self, path, body):
+        status, resp, data = self.raw("POST", path, body)
+        return status, [json.loads(line) for line in data.splitlines() if line.strip()]
+
+    def post(self, path, body):
+        return self.json("POST", path, body)

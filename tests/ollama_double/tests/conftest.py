@@ -1,46 +1,13 @@
 """Fixtures: a fake registry (one per session) and Ollama doubles on ephemeral loopback ports."""
-import http.client
-import json
 import os
 import sys
-import urllib.parse
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from ollama_double.testing import running_double, running_registry  # noqa: E402
-
-
-class Api:
-    """Minimal HTTP client returning (status, headers, body) so tests see exactly what the server sent."""
-
-    def __init__(self, base):
-        self.base = base
-        parts = urllib.parse.urlsplit(base)
-        self.host, self.port = parts.hostname, parts.port
-
-    def raw(self, method, path, body=None, headers=None):
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body).encode()
-        conn.request(method, path, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        data = resp.read()
-        conn.close()
-        return resp.status, resp, data
-
-    def json(self, method, path, body=None, headers=None):
-        status, unused_resp, data = self.raw(method, path, body, headers)
-        return status, json.loads(data) if data else None
-
-    def lines(self, path, body):
-        status, resp, data = self.raw("POST", path, body)
-        return status, [json.loads(line) for line in data.splitlines() if line.strip()]
-
-    def post(self, path, body):
-        return self.json("POST", path, body)
+from ollama_double.testing import Api, running_double, running_registry  # noqa: E402
 
 
 @pytest.fixture(scope="session")

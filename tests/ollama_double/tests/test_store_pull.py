@@ -8,9 +8,8 @@ import socket
 import threading
 import time
 
-from conftest import Api
 from ollama_double import catalog
-from ollama_double.testing import spawn
+from ollama_double.testing import Api, spawn
 
 
 def statuses(lines):
