@@ -53,8 +53,10 @@ def test_broken_release_caught_long_before_the_health_timeout(host):
     seconds = entries[back][0] - entries[started][0]
     print("broken 0.33.0-rc2 started, caught and rolled back to 0.32.15 in %.1fs; health timeout %ss"
           % (seconds, record["health_timeout"]))
-    # Caught by watching the unit: a small fraction of the timeout, which the old wait ran out.
-    assert seconds * 20 <= record["health_timeout"]
+    # Caught by watching the unit, not by waiting the timeout out (which the old wait did). Seconds here
+    # (4 s on a quiet 2-core machine), but a loaded CI host is slower: a quarter of the timeout still
+    # tells the two apart.
+    assert seconds * 4 <= record["health_timeout"]
     assert "libggml-base.so: cannot open shared object file" in record["msg"]
 
 
