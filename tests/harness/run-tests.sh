@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command. Layers:
-#   fast  pytest unit tests (modules, module_utils, the Ollama double), ansible-lint (production),
-#         the collection tarball built and installed offline, ansible-test sanity and units
+#   fast  pytest unit tests (modules, module_utils, the Ollama double), changelog fragments,
+#         ansible-lint (production), the collection tarball built and installed offline, ansible-test sanity and units
 #   full  fast + every Molecule scenario end to end (create, converge, idempotence, verify, destroy)
 #         + the README's demo, converged twice (the second run must change nothing)
 # Usage: run-tests.sh [fast|full] [scenario ...]   (scenarios default to every molecule/*/)
@@ -36,6 +36,7 @@ case $layer in
 esac
 
 step "pytest: unit tests" pytest_unit
+step "changelog fragments (antsibull-changelog lint, trial release)" "$REPO_ROOT/tests/harness/changelog.sh" check
 step "ansible-lint (production profile)" ansible-lint
 step "collection build and offline install" "$REPO_ROOT/tests/harness/collection.sh"
 step "ansible-test sanity" "$REPO_ROOT/tests/harness/sanity.sh" sanity
