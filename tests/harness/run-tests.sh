@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command. Layers:
 #   fast  pytest unit tests (modules, module_utils, the Ollama double), changelog fragments,
-#         ansible-lint (production), the collection tarball built and installed offline, ansible-test sanity and units
+#         ansible-lint (production), the collection tarball built and installed offline (and the execution
+#         environment's build context), ansible-test sanity and units
 #   full  fast + every Molecule scenario end to end (create, converge, idempotence, verify, destroy)
 #         + the README's demo, converged twice (the second run must change nothing)
 # Usage: run-tests.sh [fast|full] [scenario ...]   (scenarios default to every molecule/*/)
