@@ -2,7 +2,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Ollama model names, parsed, validated, matched and displayed as upstream's types/model/name.go does."""
+"""Ollama model names, parsed, validated, matched and displayed as upstream's types/model/name.go does.
+
+Internal to llmops.ollama, not a public API: it may change in any release (plugins/module_utils/README.md).
+"""
 
 import re
 

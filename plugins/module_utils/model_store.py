@@ -7,6 +7,8 @@
 Layout (docs/ollama-behaviour.md section 3): manifests/<host>/<namespace>/<model>/<tag> and
 blobs/sha256-<hex>. A bundle is an uncompressed tar of such files with a SHA256SUMS member
 (sha256sum format) listing every other member.
+
+Internal to llmops.ollama, not a public API: it may change in any release (plugins/module_utils/README.md).
 """
 
 import hashlib

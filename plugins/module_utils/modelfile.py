@@ -2,7 +2,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Modelfiles: parsed as upstream's parser/parser.go does, turned into the /api/create request the `ollama create` CLI sends."""
+"""Modelfiles: parsed as upstream's parser/parser.go does, turned into the /api/create request the `ollama create` CLI sends.
+
+Internal to llmops.ollama, not a public API: it may change in any release (plugins/module_utils/README.md).
+"""
 
 import hashlib
 import json

@@ -5,6 +5,8 @@
 """Client for the Ollama HTTP API, shared by the llmops.ollama modules.
 
 Only the standard library and ansible.module_utils.urls: the modules run on managed hosts without extra Python packages.
+
+Internal to llmops.ollama, not a public API: it may change in any release (plugins/module_utils/README.md).
 """
 
 import json

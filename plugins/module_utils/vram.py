@@ -5,6 +5,8 @@
 
 Pure Python without third-party imports: the nvidia_gpu_info module runs it on managed hosts and the
 vram filters on the controller. docs/vram-sizing.md explains the formula, its constants and its error.
+
+Internal to llmops.ollama, not a public API: it may change in any release (plugins/module_utils/README.md).
 """
 
 from __future__ import annotations

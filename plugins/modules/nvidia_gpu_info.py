@@ -22,15 +22,8 @@ options:
     type: str
     default: nvidia-smi
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: Only reads; runs the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - llmops.ollama.attributes.read_only
+  - llmops.ollama.attributes
 requirements:
   - Nothing beyond Python on the managed host; C(nvidia-smi) comes with the NVIDIA driver.
 seealso:

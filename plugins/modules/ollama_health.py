@@ -19,15 +19,13 @@ description:
   - Never changes anything (the generation loads the model, as any request would), so C(changed) is always false.
 extends_documentation_fragment:
   - llmops.ollama.ollama
-  - ansible.builtin.action_common_attributes
+  - llmops.ollama.attributes.read_only
+  - llmops.ollama.attributes.actiongroup_ollama
+  - llmops.ollama.attributes
 attributes:
   check_mode:
     support: full
     details: Runs all checks, the generation included, since they change nothing.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 options:
   wait_timeout:
     description:

@@ -15,15 +15,13 @@ description:
     RV(error), so a play can branch on it. Wrong credentials and other API errors fail the task.
 extends_documentation_fragment:
   - llmops.ollama.ollama
-  - ansible.builtin.action_common_attributes
+  - llmops.ollama.attributes.read_only
+  - llmops.ollama.attributes.actiongroup_ollama
+  - llmops.ollama.attributes
 attributes:
   check_mode:
     support: full
     details: Never changes anything.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 seealso:
   - module: llmops.ollama.ollama_model
   - module: llmops.ollama.ollama_health

@@ -23,7 +23,8 @@ description:
     on the next pull.
 extends_documentation_fragment:
   - llmops.ollama.ollama
-  - ansible.builtin.action_common_attributes
+  - llmops.ollama.attributes.actiongroup_ollama
+  - llmops.ollama.attributes
 attributes:
   check_mode:
     support: full
@@ -34,8 +35,11 @@ attributes:
     support: full
     details:
       - Shows digest and size before and after, and for custom models the fields that differ.
-  platform:
-    platforms: posix
+  idempotent:
+    support: full
+    details:
+      - V(latest) reports a change only when the model's digest changed; a custom model is created again only when
+        the result would differ.
 options:
   name:
     description:

@@ -23,14 +23,13 @@ description:
   - O(operation=export) writes the chosen models into one uncompressed tar file (a bundle) with a C(SHA256SUMS) member
     listing every file's sha256, and C(<dest>.sha256) beside it. Blobs are verified first.
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
+  - llmops.ollama.attributes
 attributes:
-  check_mode:
+  idempotent:
     support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+    details:
+      - V(import) copies only missing blobs and manifests; V(export) leaves a bundle that already holds exactly these
+        models alone.
 options:
   path:
     description: The models directory (C(OLLAMA_MODELS)), for example C(/usr/share/ollama/.ollama/models).
