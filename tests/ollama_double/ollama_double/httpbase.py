@@ -6,6 +6,9 @@ import sys
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Go's net/http sets TCP_NODELAY on every connection. Without it, a reply written as headers then body
+    # waits for the client's delayed ACK on a reused keep-alive connection (about 40 ms a request).
+    disable_nagle_algorithm = True
 
     status = 0
 

@@ -1,0 +1,132 @@
+# Copyright (c) 2026, llmops.ollama maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Latency the fleet gateway adds to a request: the same requests straight to a serving host's proxy and through
+the gateway, alternating, on the hosts of the `gateway` Molecule scenario (the product's roles as site.yml
+converges them: nginx_proxy with TLS on the serving hosts, the gateway role in front).
+
+    source tests/harness/lib.sh
+    python benchmarks/gateway_latency.py [--requests N] [--keep] [--out FILE.json]
+
+It creates and converges the scenario's hosts (about 4 minutes) unless they are up already, measures, and destroys
+them unless --keep. Cases: GET /api/version (the whole answer) and a streamed generation of 4 tokens (first chunk and
+whole stream). One keep-alive TLS connection per path, requests alternate between direct and gateway so the
+machine's noise hits both alike, and they are paced under the proxies' default rate limit (10 requests/s per
+credential). Prints median and p99 per case and the difference; not a timed test (docs/performance.md).
+"""
+import argparse
+import http.client
+import json
+import os
+import platform
+import ssl
+import statistics
+import subprocess
+import sys
+import time
+
+KEY = "sk-gw-inference-0123456789abcdef"  # the scenario's inference key, valid on every host
+MODEL = "support-bot"  # served by gw-serve-a only: direct and gateway reach the same host
+PACE = 0.11  # seconds between two requests with the same credential
+
+
+def docker(*args):
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def address(container):
+    return docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", container).split()[0]
+
+
+def molecule(command):
+    subprocess.run(["molecule", command, "-s", "gateway"], check=True, stdout=subprocess.DEVNULL)
+
+
+def connection(host, certificate):
+    """A keep-alive TLS connection to host's address that trusts exactly its (self-signed) certificate."""
+    context = ssl.create_default_context(cadata=certificate)
+    # The certificate names the host; the connection dials its address on the scenario network.
+    context.check_hostname = False
+    return http.client.HTTPSConnection(host, 443, timeout=30, context=context)
+
+
+def timed(connection, host_header, method, path, body=None):
+    """(seconds to the first byte of the body, seconds to its end) of one request."""
+    headers = {"Authorization": "Bearer " + KEY, "Host": host_header}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    start = time.perf_counter()
+    connection.request(method, path, body=body, headers=headers)
+    reply = connection.getresponse()
+    first = reply.read(1)
+    first_at = time.perf_counter() - start
+    rest = reply.read()
+    if reply.status != 200 or not first:
+        raise RuntimeError("%s %s answered %s: %s" % (method, path, reply.status, (first + rest)[:200]))
+    return first_at, time.perf_counter() - start
+
+
+def summary(samples):
+    ordered = sorted(samples)
+    return {"median_ms": round(statistics.median(ordered) * 1000, 2),
+            "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2),
+            "samples": len(ordered)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=200, help="requests per case and path")
+    parser.add_argument("--keep", action="store_true", help="leave the scenario's hosts up")
+    parser.add_argument("--out", default="build/benchmarks/gateway_latency.json")
+    args = parser.parse_args()
+
+    up = subprocess.run(["docker", "inspect", "gw-gateway"], capture_output=True, check=False).returncode == 0
+    if not up:
+        for command in ("create", "prepare", "converge"):
+            molecule(command)
+    try:
+        certificates = {name: docker("exec", name, "cat", "/etc/nginx/ollama-proxy/tls/selfsigned.crt")
+                        for name in ("gw-gateway", "gw-serve-a")}
+        paths = {"direct": (address("gw-serve-a"), "gw-serve-a"), "gateway": (address("gw-gateway"), "gw-gateway")}
+        connections = {path: connection(host, certificates[name]) for path, (host, name) in paths.items()}
+        generate = json.dumps({"model": MODEL, "prompt": "hi", "stream": True, "options": {"num_predict": 4}})
+        cases = {"version": ("GET", "/api/version", None), "generate": ("POST", "/api/generate", generate)}
+        samples = {case: {path: {"first": [], "total": []} for path in paths} for case in cases}
+        for case, (method, url, body) in cases.items():
+            for path in paths:  # warm-up: TLS handshake, keep-alive to the serving host
+                timed(connections[path], paths[path][1], method, url, body)
+        for index in range(args.requests):
+            for case, (method, url, body) in cases.items():
+                for path in (("direct", "gateway") if index % 2 else ("gateway", "direct")):
+                    started = time.perf_counter()
+                    first, total = timed(connections[path], paths[path][1], method, url, body)
+                    samples[case][path]["first"].append(first)
+                    samples[case][path]["total"].append(total)
+                    time.sleep(max(0.0, PACE - (time.perf_counter() - started)))
+    finally:
+        if not args.keep and not up:
+            molecule("destroy")
+
+    report = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                          "load_average_at_end": [round(value, 2) for value in os.getloadavg()]},
+              "requests": args.requests, "cases": {}}
+    print("%-34s %12s %12s %12s %12s %10s" % ("case", "direct p50", "gateway p50", "direct p99", "gateway p99", "added p50"))
+    for case in cases:
+        for measure in ("first", "total"):
+            if case == "version" and measure == "first":
+                continue
+            direct, gateway = summary(samples[case]["direct"][measure]), summary(samples[case]["gateway"][measure])
+            added = round(gateway["median_ms"] - direct["median_ms"], 2)
+            name = "%s (%s)" % (case, "first chunk" if measure == "first" else "whole answer")
+            report["cases"][name] = {"direct": direct, "gateway": gateway, "added_median_ms": added}
+            print("%-34s %10.2fms %10.2fms %10.2fms %10.2fms %8.2fms" % (name, direct["median_ms"], gateway["median_ms"],
+                                                                         direct["p99_ms"], gateway["p99_ms"], added))
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    with open(args.out, "w") as handle:
+        json.dump(report, handle, indent=2)
+    print("results: %s" % args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

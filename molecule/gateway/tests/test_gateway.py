@@ -1,0 +1,306 @@
+"""Checks of the gateway scenario, from the controller through the gateway's TLS port on the test network.
+
+gw-serve-a serves smollm2:135m and support-bot, gw-serve-b smollm2:135m and qwen2.5:0.5b, each behind its
+own nginx_proxy; gw-gateway routes by model. Which serving host answered is read from the serving hosts'
+access logs, where every request from the gateway carries the gateway's key name.
+"""
+import json
+import os
+import re
+import ssl
+import subprocess
+import threading
+import time
+
+import pytest
+import testinfra
+
+GATEWAY = testinfra.get_host("docker://gw-gateway")
+SERVING = {"gw-serve-a": testinfra.get_host("docker://gw-serve-a"),
+           "gw-serve-b": testinfra.get_host("docker://gw-serve-b")}
+BASE = "https://" + GATEWAY.interface("eth0").addresses[0]
+KEY = "sk-gw-inference-0123456789abcdef"
+ADMIN_KEY = "sk-gw-admin-fedcba9876543210"
+USER = ("alice", "alice-inference-pw-0123")
+LOG = "/var/log/nginx/ollama-proxy.access.log"
+OUT = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"), "gateway")
+SHARED, ONLY_A, ONLY_B = "smollm2:135m", "support-bot:latest", "qwen2.5:0.5b"
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+
+
+@pytest.fixture(scope="module")
+def tls():
+    """Trusts the gateway's own (self-signed) certificate, which names its address on the test network."""
+    return ssl.create_default_context(cadata=GATEWAY.file("/etc/nginx/ollama-proxy/tls/selfsigned.crt").content_string)
+
+
+@pytest.fixture(scope="module")
+def http(tls):
+    httpx = pytest.importorskip("httpx")
+    with httpx.Client(base_url=BASE, verify=tls, timeout=30) as client:
+        yield client
+
+
+def auth(key=KEY):
+    return {"Authorization": "Bearer " + key}
+
+
+def generate(http, model, key=KEY, tokens=2):
+    return http.post("/api/generate", headers=auth(key),
+                     json={"model": model, "prompt": "hi", "stream": False, "options": {"num_predict": tokens}})
+
+
+def log_entries(name):
+    lines = SERVING[name].check_output("cat %s" % LOG).splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def landed(action):
+    """Run action(); return {serving host: [(uri, status)]} of the requests the gateway sent meanwhile."""
+    before = dict((name, len(log_entries(name))) for name in SERVING)
+    action()
+    time.sleep(0.5)
+    return dict((name, [(e["uri"], e["status"]) for e in log_entries(name)[before[name]:] if e["api_key"] == "gateway"])
+                for name in SERVING)
+
+
+def healthz(http):
+    reply = http.get("/healthz")
+    return reply.status_code, reply.json()
+
+
+def drain_command(hosts, state):
+    """playbooks/drain.yml as users run it."""
+    return ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], os.path.join(REPO, "playbooks", "drain.yml"),
+            "-e", json.dumps({"gateway_drain_hosts": hosts, "gateway_drain_state": state})]
+
+
+def test_each_model_lands_on_a_host_that_has_it(http):
+    def send():
+        for model in (ONLY_A, ONLY_B, ONLY_A, ONLY_B):
+            assert generate(http, model).status_code == 200
+    seen = landed(send)
+    assert seen["gw-serve-a"] == [("/api/generate", 200)] * 2
+    assert seen["gw-serve-b"] == [("/api/generate", 200)] * 2
+
+
+def test_a_model_on_both_hosts_is_spread_over_them(http):
+    seen = landed(lambda: [generate(http, SHARED).raise_for_status() for _ in range(6)])
+    assert len(seen["gw-serve-a"]) + len(seen["gw-serve-b"]) == 6
+    assert seen["gw-serve-a"] and seen["gw-serve-b"], seen
+
+
+@pytest.mark.parametrize("spelling", ["SmolLM2:135m", "library/smollm2:135m", "registry.ollama.ai/library/smollm2:135m"])
+def test_model_names_match_as_ollama_matches_them(http, spelling):
+    assert generate(http, spelling).status_code == 200
+
+
+def test_unknown_model_gets_ollamas_404(http):
+    reply = generate(http, "nope:1b")
+    assert reply.status_code == 404
+    assert reply.json() == {"error": "model 'nope:1b' not found"}
+    assert reply.headers["content-type"].startswith("application/json")
+
+
+def test_unknown_model_gets_openais_404(http):
+    reply = http.post("/v1/chat/completions", headers=auth(), json={"model": "nope:1b", "messages": [{"role": "user", "content": "hi"}]})
+    assert reply.status_code == 404
+    assert reply.json()["error"]["type"] == "not_found_error"
+    assert "nope:1b" in reply.json()["error"]["message"]
+
+
+def test_model_lists_are_the_fleets_union(http):
+    tags = http.get("/api/tags", headers=auth()).json()["models"]
+    assert sorted(m["name"] for m in tags) == sorted([SHARED, ONLY_A, ONLY_B])
+    assert all(m["digest"] for m in tags)
+    ids = [m["id"] for m in http.get("/v1/models", headers=auth()).json()["data"]]
+    assert sorted(ids) == sorted([SHARED, ONLY_A, ONLY_B])
+    assert http.get("/v1/models/" + ONLY_B, headers=auth()).json()["id"] == ONLY_B
+
+
+def test_requests_without_a_model_go_to_any_host(http):
+    reply = http.get("/api/version", headers=auth())
+    assert reply.status_code == 200 and reply.json()["version"]
+
+
+def test_ollama_client_streams_through_the_gateway(tls):
+    ollama = pytest.importorskip("ollama")
+    client = ollama.Client(host=BASE, headers=auth(), verify=tls)
+    start, times, text = time.monotonic(), [], ""
+    for chunk in client.generate(model=ONLY_A, prompt="tell me a story", stream=True, options={"num_predict": 16}):
+        times.append(time.monotonic() - start)
+        text += chunk["response"]
+    assert text and len(times) >= 10
+    # Paced at 40 tokens/s on gw-serve-a: chunks held back anywhere would arrive together.
+    assert times[-2] - times[0] > 0.2, times
+    chat = list(client.chat(model=ONLY_A, messages=[{"role": "user", "content": "hi"}], stream=True, options={"num_predict": 8}))
+    assert len(chat) > 2 and chat[-1]["done"]
+
+
+def test_openai_client_streams_through_the_gateway(tls):
+    openai = pytest.importorskip("openai")
+    httpx = pytest.importorskip("httpx")
+    client = openai.OpenAI(base_url=BASE + "/v1", api_key=KEY, max_retries=0, timeout=30, http_client=httpx.Client(verify=tls))
+    assert sorted(m.id for m in client.models.list()) == sorted([SHARED, ONLY_A, ONLY_B])
+    start, times = time.monotonic(), []
+    for _ in client.chat.completions.create(model=SHARED, messages=[{"role": "user", "content": "hi"}], max_tokens=16, stream=True):
+        times.append(time.monotonic() - start)
+    assert len(times) >= 10
+    assert times[-2] - times[0] > 0.2, times
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="nope:1b", messages=[{"role": "user", "content": "hi"}])
+
+
+@pytest.mark.parametrize("headers", [{}, auth("sk-not-a-valid-key-000000"), {"Authorization": "Basic YWxpY2U6d3Jvbmc="}],
+                         ids=["none", "unknown key", "wrong password"])
+def test_wrong_or_missing_credentials_are_refused_at_the_gateway(http, headers):
+    replies = []
+    seen = landed(lambda: replies.append(http.post("/api/generate", headers=headers, json={"model": SHARED, "prompt": "hi"})))
+    assert replies[0].status_code == 401
+    assert seen == {"gw-serve-a": [], "gw-serve-b": []}
+
+
+def test_users_pass_like_keys(http):
+    reply = http.post("/api/generate", auth=USER, json={"model": SHARED, "prompt": "hi", "stream": False, "options": {"num_predict": 2}})
+    assert reply.status_code == 200
+
+
+def test_inference_credentials_cannot_manage_models(http):
+    assert http.post("/api/pull", headers=auth(), json={"model": SHARED}).status_code == 403
+    # Admin routes check passwords against the admins' file only, as on the serving hosts.
+    assert http.request("DELETE", "/api/delete", auth=USER, json={"model": SHARED}).status_code == 401
+    # An admin key gets past the gateway's check (a model no host declares is then not found).
+    assert http.post("/api/pull", headers=auth(ADMIN_KEY), json={"model": "nope:1b"}).status_code == 404
+
+
+def test_serving_hosts_see_the_gateways_key_not_the_users(http):
+    generate(http, SHARED).raise_for_status()
+    gateway_address = GATEWAY.interface("eth0").addresses[0]
+    for name in SERVING:
+        from_gateway = [e for e in log_entries(name) if e["remote_addr"] == gateway_address]
+        assert from_gateway
+        assert {e["api_key"] for e in from_gateway} == {"gateway"}
+        assert {e["user"] for e in from_gateway} == {""}
+
+
+def test_gateway_log_names_the_credential_and_the_serving_host(http):
+    generate(http, ONLY_B).raise_for_status()
+    entry = json.loads(GATEWAY.check_output("tail -n 1 %s" % LOG))
+    assert entry["api_key"] == "app" and entry["status"] == 200
+    assert entry["upstream_addr"].startswith(SERVING["gw-serve-b"].interface("eth0").addresses[0] + ":443")
+    assert KEY not in GATEWAY.file(LOG).content_string
+
+
+def test_healthz_counts_serving_hosts_without_names(http):
+    status, body = healthz(http)
+    assert status == 200
+    assert body == {"status": "ok", "serving_hosts": 2, "up": 2, "drained": 0, "down": 0}
+    text = http.get("/healthz").text
+    assert "gw-serve" not in text and "0.32" not in text
+
+
+def test_a_stopped_serving_host_is_routed_around(http):
+    SERVING["gw-serve-b"].check_output("systemctl stop nginx")
+    try:
+        seen = landed(lambda: [generate(http, SHARED).raise_for_status() for _ in range(6)])
+        assert len(seen["gw-serve-a"]) == 6 and seen["gw-serve-b"] == []
+        assert healthz(http) == (200, {"status": "ok", "serving_hosts": 2, "up": 1, "drained": 0, "down": 1})
+        reply = generate(http, ONLY_B)
+        assert reply.status_code == 502
+        assert reply.json() == {"error": "no serving host answered, try again later"}
+    finally:
+        SERVING["gw-serve-b"].check_output("systemctl start nginx")
+    assert healthz(http)[1]["up"] == 2
+
+
+def test_serving_hosts_certificates_are_verified(http):
+    """A serving host presenting a certificate the gateway did not pin gets no request."""
+    host = SERVING["gw-serve-b"]
+    tls_dir = "/etc/nginx/ollama-proxy/tls"
+    host.check_output("cp %s/selfsigned.crt /root/pinned.crt && cp %s/selfsigned.key /root/pinned.key" % (tls_dir, tls_dir))
+    try:
+        host.check_output("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=gw-serve-b "
+                          "-addext subjectAltName=DNS:gw-serve-b -keyout %s/selfsigned.key -out %s/selfsigned.crt 2>/dev/null"
+                          % (tls_dir, tls_dir))
+        # A restart, not a reload: no idle connection or cached TLS session of the old certificate survives.
+        host.check_output("systemctl restart nginx")
+        assert generate(http, ONLY_B).status_code == 502
+        assert "certificate" in GATEWAY.check_output("tail -n 5 /var/log/nginx/ollama-proxy.error.log")
+    finally:
+        host.check_output("cp /root/pinned.crt %s/selfsigned.crt && cp /root/pinned.key %s/selfsigned.key && systemctl restart nginx"
+                          % (tls_dir, tls_dir))
+    assert generate(http, ONLY_B).status_code == 200
+
+
+def test_a_drained_host_gets_no_new_requests_and_running_streams_finish(http, tls):
+    httpx = pytest.importorskip("httpx")
+    stream, first_chunk = {}, threading.Event()
+
+    def long_stream():
+        with httpx.Client(base_url=BASE, verify=tls, timeout=120) as client:
+            with client.stream("POST", "/api/generate", headers=auth(), json={"model": ONLY_B, "prompt": "a long story"}) as reply:
+                lines = []
+                for line in reply.iter_lines():
+                    if line:
+                        lines.append(json.loads(line))
+                        first_chunk.set()
+        stream.update(status=reply.status_code, lines=lines, ended=time.monotonic())
+
+    worker = threading.Thread(target=long_stream)
+    worker.start()
+    assert first_chunk.wait(30)
+    # Hold the stream where it is: gw-serve-b's server stops mid-answer, the connection stays open.
+    SERVING["gw-serve-b"].check_output("systemctl kill --signal=SIGSTOP ollama")
+    try:
+        drain = subprocess.Popen(drain_command(["gw-serve-b"], "drained"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                 env=dict(os.environ, PYTHONUNBUFFERED="1"))
+        # The drain reloads nginx; the old worker stays, serving the held stream, and the drain waits for it.
+        output = ""
+        for line in drain.stdout:
+            output += line
+            if re.search(r"RETRYING: \[gw-gateway\]: .*Wait for the streams that were running to finish", line):
+                break
+        else:
+            pytest.fail("the drain did not wait for the running stream: %s" % output)
+        assert GATEWAY.run("pgrep -f 'nginx: worker process is shutting down'").rc == 0
+    finally:
+        SERVING["gw-serve-b"].check_output("systemctl kill --signal=SIGCONT ollama")
+    output += drain.communicate(timeout=180)[0]
+    drained_at = time.monotonic()
+    worker.join()
+    try:
+        assert drain.returncode == 0, output
+        assert drained_at >= stream["ended"]
+        assert stream["status"] == 200 and stream["lines"][-1]["done"]
+        assert stream["lines"][-1]["eval_count"] == len(stream["lines"]) - 1 >= 10
+        seen = landed(lambda: [generate(http, SHARED).raise_for_status() for _ in range(6)])
+        assert len(seen["gw-serve-a"]) == 6 and seen["gw-serve-b"] == []
+        reply = generate(http, ONLY_B)
+        assert reply.status_code == 503
+        assert "no serving host is available for model" in reply.json()["error"]
+        assert healthz(http)[1]["drained"] == 1
+    finally:
+        subprocess.run(drain_command(["gw-serve-b"], "active"), check=True, capture_output=True)
+    seen = landed(lambda: [generate(http, ONLY_B).raise_for_status() for _ in range(2)])
+    assert len(seen["gw-serve-b"]) == 2
+
+
+def test_the_rolling_upgrade_dropped_no_request():
+    with open(os.path.join(OUT, "client.json")) as handle:
+        client = json.load(handle)
+    failed = [r for r in client["results"] if r["status"] != 200]
+    assert len(client["results"]) > 20, client
+    assert failed == []
+    with open(os.path.join(OUT, "rollout.json")) as handle:
+        rows = json.load(handle)["hosts"]
+    assert [(r["host"], r["status"]) for r in rows] == [("gw-serve-a", "upgraded"), ("gw-serve-b", "upgraded")]
+    # Both hosts are back in rotation, none left drained.
+    assert json.loads(GATEWAY.file("/etc/nginx/llmops-gateway/drained.json").content_string) == []
+    assert " down;" not in GATEWAY.file("/etc/nginx/llmops-gateway/http.conf").content_string
+
+
+def test_the_gateways_secrets_are_root_only():
+    backend = GATEWAY.file("/etc/nginx/llmops-gateway/backend.conf")
+    assert backend.user == "root" and backend.mode & 0o027 == 0
+    assert "sk-gw-gateway-key" in backend.content_string
+    assert "sk-gw-gateway-key" not in GATEWAY.file("/etc/nginx/llmops-gateway/routes.json").content_string
