@@ -117,7 +117,10 @@ def variables_block(specs: dict, defaults: dict) -> str:
     entry_points = specs.get('argument_specs') or {}
     lines = [BEGIN, NOTE, '']
     main = entry_points.get('main') or {}
-    lines += table(main.get('options') or {}, defaults)
+    if main.get('options') or len(entry_points) <= 1:
+        lines += table(main.get('options') or {}, defaults)
+    else:
+        lines += ['The main entry point takes no variables.']
     for entry, spec in entry_points.items():
         if entry == 'main':
             continue
