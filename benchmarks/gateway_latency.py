@@ -2,17 +2,19 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Latency the fleet gateway adds to a request: the same requests straight to a serving host's proxy and through
-the gateway, alternating, on the hosts of the `gateway` Molecule scenario (the product's roles as site.yml
-converges them: nginx_proxy with TLS on the serving hosts, the gateway role in front).
+the gateway, alternating, on the hosts of the `fleet` Molecule scenario (the product's roles as site.yml
+converges them: nginx_proxy with TLS on the serving hosts, the gateway role on fleet-gateway).
 
     source tests/harness/lib.sh
     python benchmarks/gateway_latency.py [--requests N] [--keep] [--out FILE.json]
 
-It creates and converges the scenario's hosts (about 4 minutes) unless they are up already, measures, and destroys
-them unless --keep. Cases: GET /api/version (the whole answer) and a streamed generation of 4 tokens (first chunk and
-whole stream). One keep-alive TLS connection per path, requests alternate between direct and gateway so the
-machine's noise hits both alike, and they are paced under the proxies' default rate limit (10 requests/s per
-credential). Prints median and p99 per case and the difference; not a timed test (docs/performance.md).
+It creates and converges the scenario's hosts (several minutes) unless they are up already, drains every serving
+host but fleet-d12-native from the gateway (playbooks/drain.yml) so both paths end on the same host, measures, puts
+them back, and destroys the hosts unless --keep. Cases: GET /api/version (the whole answer) and a streamed
+generation of 4 tokens (first chunk and whole stream). One keep-alive TLS connection per path, requests alternate
+between direct and gateway so the machine's noise hits both alike, and they are paced under the proxies' default
+rate limit (10 requests/s per credential). Prints median and p99 per case and the difference; not a timed test
+(docs/performance.md).
 """
 import argparse
 import http.client
@@ -25,8 +27,11 @@ import subprocess
 import sys
 import time
 
-KEY = "sk-gw-inference-0123456789abcdef"  # the scenario's inference key, valid on every host
-MODEL = "support-bot"  # served by gw-serve-a only: direct and gateway reach the same host
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KEY = "sk-fleet-test-0123456789abcdef"  # the scenario's inference key, valid on every host
+MODEL = "support-bot"
+DIRECT = "fleet-d12-native"
+OTHERS = ["fleet-d13-native", "fleet-d13-compose"]
 PACE = 0.11  # seconds between two requests with the same credential
 
 
@@ -39,7 +44,19 @@ def address(container):
 
 
 def molecule(command):
-    subprocess.run(["molecule", command, "-s", "gateway"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["molecule", command, "-s", "fleet"], check=True, stdout=subprocess.DEVNULL)
+
+
+def drain(hosts, state):
+    """playbooks/drain.yml on the gateway, reached with docker exec from an inventory of its own."""
+    inventory = os.path.join(REPO, "build", "benchmarks", "gateway_latency_inventory.json")
+    os.makedirs(os.path.dirname(inventory), exist_ok=True)
+    with open(inventory, "w") as handle:
+        json.dump({"ollama_gateways": {"hosts": {"fleet-gateway": {"ansible_connection": "community.docker.docker",
+                                                                   "ansible_user": "root"}}}}, handle)
+    subprocess.run(["ansible-playbook", "-i", inventory, os.path.join(REPO, "playbooks", "drain.yml"),
+                    "-e", json.dumps({"gateway_drain_hosts": hosts, "gateway_drain_state": state})],
+                   check=True, stdout=subprocess.DEVNULL)
 
 
 def connection(host, certificate):
@@ -74,20 +91,21 @@ def summary(samples):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--requests", type=int, default=200, help="requests per case and path")
     parser.add_argument("--keep", action="store_true", help="leave the scenario's hosts up")
     parser.add_argument("--out", default="build/benchmarks/gateway_latency.json")
     args = parser.parse_args()
 
-    up = subprocess.run(["docker", "inspect", "gw-gateway"], capture_output=True, check=False).returncode == 0
+    up = subprocess.run(["docker", "inspect", "fleet-gateway"], capture_output=True, check=False).returncode == 0
     if not up:
         for command in ("create", "prepare", "converge"):
             molecule(command)
+    drain(OTHERS, "drained")
     try:
         certificates = {name: docker("exec", name, "cat", "/etc/nginx/ollama-proxy/tls/selfsigned.crt")
-                        for name in ("gw-gateway", "gw-serve-a")}
-        paths = {"direct": (address("gw-serve-a"), "gw-serve-a"), "gateway": (address("gw-gateway"), "gw-gateway")}
+                        for name in ("fleet-gateway", DIRECT)}
+        paths = {"direct": (address(DIRECT), DIRECT), "gateway": (address("fleet-gateway"), "fleet-gateway")}
         connections = {path: connection(host, certificates[name]) for path, (host, name) in paths.items()}
         generate = json.dumps({"model": MODEL, "prompt": "hi", "stream": True, "options": {"num_predict": 4}})
         cases = {"version": ("GET", "/api/version", None), "generate": ("POST", "/api/generate", generate)}
@@ -104,6 +122,7 @@ def main():
                     samples[case][path]["total"].append(total)
                     time.sleep(max(0.0, PACE - (time.perf_counter() - started)))
     finally:
+        drain(OTHERS, "active")
         if not args.keep and not up:
             molecule("destroy")
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The demo: local systemd containers stand in for GPU hosts (inventory/demo) and are converged
-# with site.yml, exactly as real hosts would be; it ends with an authenticated request through
-# the proxy that lists the models.
+# The demo: local systemd containers stand in for GPU hosts, a gateway and a mirror (inventory/demo) and
+# are converged with site.yml, exactly as real hosts would be; it writes the fleet report and ends with
+# authenticated requests through each host's proxy and through the gateway, and the report's path.
 #   up     set up this machine, start the hosts, converge, check   (make demo)
 #   down   remove the demo's containers                            (make demo-down)
 #   test   up, then converge again expecting no change, then down  (part of make test)
@@ -18,8 +18,11 @@ up() {
   ansible-playbook -i "$inventory" tests/harness/demo/up.yml
   log "ansible-playbook site.yml -i $inventory"
   ansible-playbook -i "$inventory" site.yml
-  log "an authenticated request through the proxy"
+  log "the fleet report"
+  ansible-playbook -i "$inventory" playbooks/report.yml -e "ollama_report_dir=$REPO_ROOT/build/reports"
+  log "authenticated requests: through each host's proxy, then through the gateway"
   ansible-playbook -i "$inventory" tests/harness/demo/check.yml
+  echo "fleet report: $(find "$REPO_ROOT/build/reports" -name 'fleet-*.html' -printf '%T@ %p\n' | sort -n | tail -n 1 | cut -d' ' -f2-)"
 }
 
 down() {

@@ -31,6 +31,13 @@ pytest_unit() {
   return $rc
 }
 
+# A scenario's output is kept in build/logs/<scenario>.log; the summary repeats the end of a failed one's,
+# so the cause is in the last lines CI shows.
+scenario_logged() {
+  mkdir -p "$REPO_ROOT/build/logs"
+  molecule test -s "$1" 2>&1 | tee "$REPO_ROOT/build/logs/$1.log"
+}
+
 case $layer in
   fast|full) ;;
   *) die "usage: $0 [fast|full] [scenario ...]" ;;
@@ -53,7 +60,7 @@ if [ "$layer" = full ]; then
     for dir in molecule/*/; do [ -f "$dir/molecule.yml" ] && scenarios+=("$(basename "$dir")"); done
   fi
   for scenario in "${scenarios[@]}"; do
-    step "molecule test -s $scenario" molecule test -s "$scenario"
+    step "molecule test -s $scenario" scenario_logged "$scenario"
   done
   if [ $# -eq 0 ]; then
     step "demo: README quick start, converged twice" bash tests/harness/demo.sh test
@@ -62,6 +69,12 @@ fi
 
 log "summary"
 printf '%s\n' "${timings[@]}"
+for name in "${failures[@]}"; do
+  if [[ $name == "molecule test -s "* ]]; then
+    echo "--- last lines of ${name#molecule test -s }'s log (build/logs) ---"
+    grep -v -E '^\S+ [0-9]+ \S+ [0-9]+ +[0-9:]+ \+0000 \(|^\s*$' "$REPO_ROOT/build/logs/${name#molecule test -s }.log" | tail -n 60
+  fi
+done
 for name in "${failures[@]}"; do echo "FAILED: $name"; done
 echo "harness: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,5 +1,5 @@
-"""Steady client traffic through the gateway while a rollout runs: one short generation after another
-until the stop file appears; then one JSON line with every answer's status (and error text)."""
+"""Test scaffolding: steady client traffic through the gateway while a rollout runs, one short generation after
+another until the stop file appears; then one JSON line with every answer's status (and error text)."""
 import argparse
 import http.client
 import json
