@@ -190,7 +190,7 @@ def test_serving_hosts_see_the_gateways_key_not_the_users(http):
 def test_gateway_log_names_the_credential_and_the_serving_host(http):
     generate(http, ONLY_B).raise_for_status()
     entry = json.loads(GATEWAY.check_output("tail -n 1 %s" % LOG))
-    assert entry["api_key"] == "app" and entry["status"] == 200
+    assert entry["api_key"] == "fleet-app" and entry["status"] == 200
     assert entry["upstream_addr"].startswith(SERVING[HOST_B].interface("eth0").addresses[0] + ":443")
     assert KEY not in GATEWAY.file(LOG).content_string
 
