@@ -6,6 +6,7 @@ trusts that CA; the controller reaches the proxy through 127.0.0.1:28471 (publis
 Python client.
 """
 import json
+import re
 import ssl
 import time
 
@@ -281,8 +282,13 @@ def ipaddress_text(address):
 
 def test_rate_limit_zones_count_the_client_key():
     conf = SERVER.check_output("nginx -T 2>/dev/null")
-    assert "limit_req_zone $ollama_proxy_client zone=ollama_proxy_req" in conf
-    assert "limit_conn_zone $ollama_proxy_client zone=ollama_proxy_conn" in conf
+    assert "limit_req_zone $ollama_proxy_limited_client zone=ollama_proxy_req" in conf
+    assert "limit_conn_zone $ollama_proxy_limited_client zone=ollama_proxy_conn" in conf
+    # Only the fleet gateway's key is exempt; everybody else is counted by the client key.
+    limited = re.search(r"map \$ollama_proxy_key_role \$ollama_proxy_limited_client \{(.*?)\}", conf, re.S)
+    assert limited, "no map for $ollama_proxy_limited_client"
+    assert re.findall(r"^\s*(\S+)\s+(\S+);", limited.group(1), re.M) == [
+        ("gateway", '""'), ("default", "$ollama_proxy_client")]
 
 
 def test_serves_the_given_certificate():
