@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command. Layers:
-#   fast  pytest unit tests (modules, module_utils, the Ollama double), changelog fragments, role docs,
+#   fast  pytest unit tests (modules, module_utils, the Ollama double), changelog fragments, role and module docs,
 #         ansible-lint (production), the collection tarball built and installed offline (and the execution
 #         environment's build context), ansible-test sanity and units
 #   full  fast + every Molecule scenario end to end (create, converge, idempotence, verify, destroy)
@@ -46,6 +46,7 @@ esac
 step "pytest: unit tests" pytest_unit
 step "changelog fragments (antsibull-changelog lint, trial release)" "$REPO_ROOT/tests/harness/changelog.sh" check
 step "role docs: defaults agree with argument specs, README tables generated" python tests/tools/role_docs.py --check
+step "module docs: docs/modules generated from the modules' documentation" python tests/tools/module_docs.py --check
 step "ansible-lint (production profile)" ansible-lint
 step "collection build and offline install" "$REPO_ROOT/tests/harness/collection.sh"
 step "ansible-test sanity" "$REPO_ROOT/tests/harness/sanity.sh" sanity
