@@ -5,6 +5,8 @@ each rollout under the ephemeral directory's rollouts/).
 import datetime
 import json
 import os
+import re
+import subprocess
 
 import pytest
 import testinfra
@@ -13,6 +15,7 @@ SERVING = ["fleet-d12-native", "fleet-d13-native", "fleet-d13-compose"]
 CLIENT = testinfra.get_host("docker://fleet-mirror")
 OUT = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "rollouts")
 KEY = "sk-fleet-test-0123456789abcdef"
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 DOUBLE_BROKEN_ERROR = "libggml-base.so"
 
 
@@ -122,3 +125,34 @@ def test_native_files_owned_as_installed(name):
     assert models.user == "ollama"
     # Nothing the run wrote belongs to the SSH user.
     assert host.run("find /opt/ollama /etc/systemd/system/ollama.service.d /etc/nginx -user molecule").stdout == ""
+
+
+def test_tags_apply_one_part_of_the_stack():
+    """--tags ollama_models on one host puts a deleted model back and does nothing else: the inventory still pins
+    0.31.2 while the rollouts left 0.32.15 running, and the install is not run to put it back."""
+    name = "fleet-d12-native"
+    host = testinfra.get_host("docker://" + name)
+    record = "/etc/llmops-ollama/last-converge.json"
+    record_before = host.file(record).content_string
+    version_before = json.loads(host.check_output("curl -sS http://127.0.0.1:11434/api/version"))["version"]
+    assert version_before == "0.32.15"
+    host.check_output("curl -sS -X DELETE http://127.0.0.1:11434/api/delete -d '{\"model\": \"smollm2:135m\"}'")
+    assert "smollm2:135m" not in host.check_output("curl -sS http://127.0.0.1:11434/api/tags")
+
+    run = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+                          os.path.join(REPO, "playbooks", "site.yml"), "--limit", name, "--tags", "ollama_models"],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout[-3000:]
+    tasks = re.findall(r"^TASK \[([^\]]+)\]", run.stdout, re.M)
+    assert "llmops.ollama.ollama : Put each declared model in place" in tasks
+    # The input checks run with any part of the role.
+    assert "llmops.ollama.ollama : Check the install mode, version and keep count" in tasks
+    assert not [t for t in tasks if t.split(" : ")[0] in ("llmops.ollama.nvidia_driver", "llmops.ollama.firewall",
+                                                          "llmops.ollama.nginx_proxy", "llmops.ollama.gateway")], tasks
+    assert "llmops.ollama.ollama : Install the pinned release" not in tasks
+    assert re.search(r"^%s\s+: ok=\d+\s+changed=1\s" % re.escape(name), run.stdout, re.M), run.stdout[-1500:]
+
+    assert "smollm2:135m" in host.check_output("curl -sS http://127.0.0.1:11434/api/tags")
+    assert json.loads(host.check_output("curl -sS http://127.0.0.1:11434/api/version"))["version"] == version_before
+    # A partial run is not a converge: the record of the last one stays.
+    assert host.file(record).content_string == record_before
