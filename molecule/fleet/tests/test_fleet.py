@@ -127,6 +127,20 @@ def test_native_files_owned_as_installed(name):
     assert host.run("find /opt/ollama /etc/systemd/system/ollama.service.d /etc/nginx -user molecule").stdout == ""
 
 
+def model_names(host):
+    return {m["name"] for m in json.loads(host.check_output("curl -sS http://127.0.0.1:11434/api/tags"))["models"]}
+
+
+def put_model_back(host):
+    """As ollama_model does with a source: pull from the mirror, copy to the short name, drop the mirror's name."""
+    mirrored = "fleet-mirror:5000/library/smollm2:135m"
+    host.check_output("curl -sS -X POST http://127.0.0.1:11434/api/pull -d '%s'"
+                      % json.dumps({"model": mirrored, "insecure": True, "stream": False}))
+    host.check_output("curl -sS -X POST http://127.0.0.1:11434/api/copy -d '%s'"
+                      % json.dumps({"source": mirrored, "destination": "smollm2:135m"}))
+    host.run("curl -sS -X DELETE http://127.0.0.1:11434/api/delete -d '%s'" % json.dumps({"model": mirrored}))
+
+
 def test_tags_apply_one_part_of_the_stack():
     """--tags ollama_models on one host puts a deleted model back and does nothing else: the inventory still pins
     0.31.2 while the rollouts left 0.32.15 running, and the install is not run to put it back."""
@@ -137,22 +151,27 @@ def test_tags_apply_one_part_of_the_stack():
     version_before = json.loads(host.check_output("curl -sS http://127.0.0.1:11434/api/version"))["version"]
     assert version_before == "0.32.15"
     host.check_output("curl -sS -X DELETE http://127.0.0.1:11434/api/delete -d '{\"model\": \"smollm2:135m\"}'")
-    assert "smollm2:135m" not in host.check_output("curl -sS http://127.0.0.1:11434/api/tags")
+    try:
+        assert "smollm2:135m" not in model_names(host)
 
-    run = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
-                          os.path.join(REPO, "playbooks", "site.yml"), "--limit", name, "--tags", "ollama_models"],
-                         capture_output=True, text=True, check=False)
-    assert run.returncode == 0, run.stdout[-3000:]
-    tasks = re.findall(r"^TASK \[([^\]]+)\]", run.stdout, re.M)
-    assert "llmops.ollama.ollama : Put each declared model in place" in tasks
-    # The input checks run with any part of the role.
-    assert "llmops.ollama.ollama : Check the install mode, version and keep count" in tasks
-    assert not [t for t in tasks if t.split(" : ")[0] in ("llmops.ollama.nvidia_driver", "llmops.ollama.firewall",
-                                                          "llmops.ollama.nginx_proxy", "llmops.ollama.gateway")], tasks
-    assert "llmops.ollama.ollama : Install the pinned release" not in tasks
-    assert re.search(r"^%s\s+: ok=\d+\s+changed=1\s" % re.escape(name), run.stdout, re.M), run.stdout[-1500:]
+        run = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+                              os.path.join(REPO, "playbooks", "site.yml"), "--limit", name, "--tags", "ollama_models"],
+                             capture_output=True, text=True, check=False)
+        assert run.returncode == 0, run.stdout[-3000:]
+        tasks = re.findall(r"^TASK \[([^\]]+)\]", run.stdout, re.M)
+        assert "llmops.ollama.ollama : Put each declared model in place" in tasks
+        # The input checks run with any part of the role.
+        assert "llmops.ollama.ollama : Check the install mode, version and keep count" in tasks
+        assert not [t for t in tasks if t.split(" : ")[0] in ("llmops.ollama.nvidia_driver", "llmops.ollama.firewall",
+                                                              "llmops.ollama.nginx_proxy", "llmops.ollama.gateway")], tasks
+        assert "llmops.ollama.ollama : Install the pinned release" not in tasks
+        assert re.search(r"^%s\s+: ok=\d+\s+changed=1\s" % re.escape(name), run.stdout, re.M), run.stdout[-1500:]
 
-    assert "smollm2:135m" in host.check_output("curl -sS http://127.0.0.1:11434/api/tags")
-    assert json.loads(host.check_output("curl -sS http://127.0.0.1:11434/api/version"))["version"] == version_before
-    # A partial run is not a converge: the record of the last one stays.
-    assert host.file(record).content_string == record_before
+        assert "smollm2:135m" in model_names(host)
+        assert json.loads(host.check_output("curl -sS http://127.0.0.1:11434/api/version"))["version"] == version_before
+        # A partial run is not a converge: the record of the last one stays.
+        assert host.file(record).content_string == record_before
+    finally:
+        # The gateway's tests route to this host's models.
+        if "smollm2:135m" not in model_names(host):
+            put_model_back(host)
