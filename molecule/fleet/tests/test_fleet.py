@@ -121,10 +121,21 @@ def test_native_files_owned_as_installed(name):
     assert host.file("/opt/ollama").user == "root"
     dropin = host.file("/etc/systemd/system/ollama.service.d/override.conf")
     assert (dropin.user, dropin.mode) == ("root", 0o644)
-    models = host.file("/usr/share/ollama/.ollama/models")
+    # The example inventory's OLLAMA_MODELS.
+    models = host.file("/srv/ollama/models")
     assert models.user == "ollama"
     # Nothing the run wrote belongs to the SSH user.
-    assert host.run("find /opt/ollama /etc/systemd/system/ollama.service.d /etc/nginx -user molecule").stdout == ""
+    assert host.run("find /opt/ollama /etc/systemd/system/ollama.service.d /etc/nginx /srv/ollama -user molecule").stdout == ""
+
+
+def test_compose_host_keeps_its_models_in_the_host_directory():
+    """OLLAMA_MODELS (the example inventory's /srv/ollama/models) is bind-mounted: the models outlive the container."""
+    host = testinfra.get_host("docker://fleet-d13-compose")
+    mounts = json.loads(host.check_output("docker inspect ollama --format '{{json .Mounts}}'"))
+    assert [(m["Type"], m["Source"]) for m in mounts if m["Destination"] == "/srv/ollama/models"] == [
+        ("bind", "/srv/ollama/models")]
+    assert host.check_output("find /srv/ollama/models/manifests -path '*/smollm2/135m' -type f")
+    assert host.check_output("docker exec ollama printenv OLLAMA_MODELS") == "/srv/ollama/models"
 
 
 def model_names(host):

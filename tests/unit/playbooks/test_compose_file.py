@@ -82,3 +82,14 @@ def test_models_in_image_refuse_pulled_models(run_playbook, tmp_path):
                     ollama_models=[{'name': 'smollm2:135m'}])[0]
     assert result.returncode != 0
     assert 'ollama_models must be empty with ollama_compose_models_in_image' in result.stdout
+
+
+@pytest.mark.parametrize('settings, volumes', [
+    ({}, ['ollama:/root/.ollama']),
+    ({'OLLAMA_MODELS': '/srv/ollama/models'}, ['ollama:/root/.ollama', '/srv/ollama/models:/srv/ollama/models']),
+])
+def test_models_directory_of_the_host_is_mounted_at_the_same_path(run_playbook, tmp_path, settings, volumes):
+    result, compose = render(run_playbook, tmp_path, ollama_compose_gpus=False, ollama_settings=settings)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert compose['services']['ollama']['volumes'] == volumes
+    assert compose['services']['ollama']['environment'].get('OLLAMA_MODELS') == settings.get('OLLAMA_MODELS')
