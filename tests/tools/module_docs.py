@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from role_docs import markup_to_markdown, render_scalar  # noqa: E402  (a sibling script, not a package)
+from role_docs import markup_to_markdown, render_scalar, report  # noqa: E402  (a sibling script, not a package)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COLLECTION = 'llmops.ollama'
@@ -182,11 +182,7 @@ def main(argv=None) -> int:
         else:
             (args.out / stale).unlink()
             print(f'docs/modules/{stale} deleted (no such module)')
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    if not problems:
-        print(f'module docs: {len(names)} modules, docs/modules up to date')
-    return 1 if problems else 0
+    return report(problems, f'module docs: {len(names)} modules, docs/modules up to date')
 
 
 if __name__ == '__main__':

@@ -198,10 +198,16 @@ def main(argv=None) -> int:
     problems = []
     for role_dir in role_dirs:
         problems += process(role_dir, args.check)
+    return report(problems, f'role docs: {len(role_dirs)} roles, defaults agree with the argument specs, '
+                            'README tables up to date')
+
+
+def report(problems: list[str], all_good: str) -> int:
+    """Each problem on stderr, or the one line that says all is well; the exit status."""
     for problem in problems:
         print(problem, file=sys.stderr)
     if not problems:
-        print(f'role docs: {len(role_dirs)} roles, defaults agree with the argument specs, README tables up to date')
+        print(all_good)
     return 1 if problems else 0
 
 
