@@ -19,28 +19,33 @@ _SHA256 = re.compile(r'^(sha256:)?[0-9a-fA-F]{64}$')
 RELEASE_ARCHES = ('amd64', 'arm64')
 
 
-def _line(value, what):
+def _text(value, what, line_breaks=True):
     text = to_text(value)
-    if '\n' in text or '\r' in text or '\0' in text:
-        # Which value is not said: it may be a secret.
-        raise AnsibleFilterError('%s cannot hold a line break or NUL character' % what)
+    # Which value is not said: it may be a secret.
+    if '\0' in text:
+        raise AnsibleFilterError('%s cannot hold a NUL character' % what)
+    if not line_breaks and ('\n' in text or '\r' in text):
+        raise AnsibleFilterError('%s cannot hold a line break' % what)
     return text
 
 
 def ollama_systemd_quote(assignment):
-    """NAME=value as one quoted word of a systemd Environment= line: \\ and " escaped, % doubled."""
-    text = _line(assignment, 'a systemd Environment= value')
-    return '"%s"' % text.replace('\\', '\\\\').replace('"', '\\"').replace('%', '%%')
+    """NAME=value as one quoted word of a systemd Environment= line: \\ and " escaped, % doubled, line breaks as C escapes."""
+    text = _text(assignment, 'a systemd Environment= value')
+    # systemd unquotes Environment= words with C unescaping, so \n and \r come back as line breaks.
+    text = text.replace('\\', '\\\\').replace('"', '\\"').replace('%', '%%').replace('\n', '\\n').replace('\r', '\\r')
+    return '"%s"' % text
 
 
 def ollama_compose_quote(value):
     """A compose.yaml scalar: a JSON (hence YAML) double-quoted string with $ doubled against interpolation."""
-    return json.dumps(_line(value, 'a compose environment value')).replace('$', '$$')
+    return json.dumps(_text(value, 'a compose environment value')).replace('$', '$$')
 
 
 def ollama_env_file_quote(value):
     """A value of an environment file that both systemd (EnvironmentFile=) and compose (env_file) read literally."""
-    text = _line(value, 'an environment file value')
+    # The two readers disagree on line breaks inside quotes, so a secret stays on one line.
+    text = _text(value, 'an environment file value', line_breaks=False)
     if "'" in text:
         raise AnsibleFilterError("an environment file value cannot hold a single quote (percent-encode it in a URL: %27)")
     # Single quotes: no escapes, no $ or % expansion in either reader.

@@ -110,6 +110,7 @@ def test_dropin_values_are_escaped_for_systemd(host):
 def test_server_gets_every_value_verbatim(host):
     environment = server_environment(host)
     assert environment["LLMOPS_QUOTING_CHECK"] == QUOTING
+    assert environment["LLMOPS_MULTILINE_CHECK"] == "first line\nsecond line\\n stays"
     assert environment["HTTPS_PROXY"] == PROXY
     assert environment["LLMOPS_SITE_TOKEN"] == TOKEN
     assert environment["OLLAMA_KEEP_ALIVE"] == "10m"

@@ -105,7 +105,9 @@ def test_proxy_variables_and_marked_names_are_secret(run_playbook):
 
 
 @pytest.mark.parametrize('variables, message', [
-    ({'ollama_extra_environment': {'NOTE': 'two\nlines-of-s3cret'}}, 'NOTE hold a line break or NUL character'),
+    ({'ollama_extra_environment': {'NOTE': 'nul\x00-of-s3cret'}}, 'NOTE hold a NUL character'),
+    ({'ollama_extra_environment': {'SITE_TOKEN': 'two\nlines-of-s3cret'}, 'ollama_secret_setting_names': ['SITE_TOKEN']},
+     'SITE_TOKEN: a secret value cannot hold a line break'),
     ({'ollama_settings': {'HTTPS_PROXY': "http://u:it's-s3cret@proxy:3128"}},
      'HTTPS_PROXY: a secret value cannot hold a single quote; percent-encode it (%27 in a URL).'),
 ])

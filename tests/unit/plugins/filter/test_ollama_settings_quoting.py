@@ -25,17 +25,19 @@ def systemd_unquote(word):
     out, i = [], 0
     while i < len(text):
         if text[i] == '\\':
-            assert text[i + 1] in '\\"', 'only \\\\ and \\" are written'
-            out.append(text[i + 1])
+            escapes = {'\\': '\\', '"': '"', 'n': '\n', 'r': '\r'}
+            assert text[i + 1] in escapes, 'only \\\\, \\", \\n and \\r are written'
+            out.append(escapes[text[i + 1]])
             i += 2
         else:
-            assert text[i] != '"', 'an unescaped quote would end the word'
+            assert text[i] not in '"\n\r', 'an unescaped quote or line break would end the word'
             out.append(text[i])
             i += 1
     return ''.join(out).replace('\0', '%')
 
 
-@pytest.mark.parametrize('value', [TRICKY, '', 'plain', '%', '%%', '\\', '"', '\\"', 'a b\tc', 'ünïcode'])
+@pytest.mark.parametrize('value', [TRICKY, '', 'plain', '%', '%%', '\\', '"', '\\"', 'a b\tc', 'ünïcode',
+                                   'two\nlines', 'cr\r\nlf', '\\n is not a line break'])
 def test_systemd_quote_round_trips(value):
     word = ollama_systemd_quote('NAME=' + value)
     assert systemd_unquote(word) == 'NAME=' + value
@@ -45,7 +47,8 @@ def test_systemd_quote_of_the_tricky_value():
     assert ollama_systemd_quote('A=%"\\$') == '"A=%%\\"\\\\$"'
 
 
-@pytest.mark.parametrize('value', [TRICKY, '', '$', '$$', '${HOME}', '"', '\\', 'ünïcode', 'true', '123', 'null'])
+@pytest.mark.parametrize('value', [TRICKY, '', '$', '$$', '${HOME}', '"', '\\', 'ünïcode', 'true', '123', 'null',
+                                   'two\nlines\r\n'])
 def test_compose_quote_is_a_yaml_string_with_dollars_doubled(value):
     quoted = ollama_compose_quote(value)
     parsed = yaml.safe_load('key: %s' % quoted)['key']
@@ -64,8 +67,8 @@ def test_env_file_quote_is_literal_in_single_quotes(value):
 
 
 @pytest.mark.parametrize('quote, value', [
-    (ollama_systemd_quote, 'A=line\nbreak'), (ollama_systemd_quote, 'A=cr\r'), (ollama_compose_quote, 'nul\0'),
-    (ollama_env_file_quote, 'two\nlines'), (ollama_env_file_quote, "it's"),
+    (ollama_systemd_quote, 'A=nul\0'), (ollama_compose_quote, 'nul\0'),
+    (ollama_env_file_quote, 'two\nlines'), (ollama_env_file_quote, 'cr\r'), (ollama_env_file_quote, "it's"),
 ])
 def test_values_no_quoting_can_carry_are_refused_without_showing_them(quote, value):
     with pytest.raises(AnsibleFilterError) as exc:
