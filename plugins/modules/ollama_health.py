@@ -52,6 +52,9 @@ options:
         lines the server logged in that start (C(journalctl _SYSTEMD_INVOCATION_ID=...)), at most three, without the
         C(server config) line that lists the settings, and with credentials in URLs masked.
       - A server that runs but does not answer yet (loading, a cold GPU) is waited for until O(wait_timeout).
+      - A check that fails after the server answered (the test generation of O(model) failed, or the server died
+        during it) also carries the unit's error lines logged since the module started, and says when the unit was
+        restarted or stopped meanwhile.
       - Needs C(systemctl) and C(journalctl) on the host where the module runs, so O(url) should be that host's server.
     type: str
   container:
@@ -60,6 +63,8 @@ options:
         unit. The wait stops as soon as the container exited, is restarting or was restarted since the first look
         (C(RestartCount) grows or its start time changes), and the message carries the error lines of its C(docker logs)
         since that start.
+      - A check that fails after the server answered carries the error lines the container logged since the module
+        started, as for O(systemd_unit).
       - Needs the C(docker) CLI on the host where the module runs.
     type: str
   version:
@@ -353,11 +358,15 @@ class SystemdWatch:
             return state, 'was restarted while the module waited (main PID %s, then %s)' % (self.first['MainPID'], props['MainPID'])
         return state, ''
 
-    def log(self):
-        """Error lines of the start the module saw first, else of the latest one."""
+    def log(self, since=None):
+        """Error lines of the start the module saw first, else of the latest one; or of every start since a time."""
         journalctl = self.module.get_bin_path('journalctl')
         if journalctl is None:
             return []
+        if since is not None:
+            rc, out, dummy = self.module.run_command([journalctl, '--no-pager', '--quiet', '--output', 'cat',
+                                                     '--since', '@%d' % int(since), '_SYSTEMD_UNIT=%s' % self.name])
+            return error_lines(out.splitlines()) if rc == 0 else []
         ids = []
         for props in (self.first or {}, self.show()):
             if props.get('InvocationID') and props['InvocationID'] not in ids:
@@ -412,11 +421,13 @@ class ContainerWatch:
                 self.first.get('StartedAt'), state.get('StartedAt'))
         return status, ''
 
-    def log(self):
-        """Error lines of `docker logs` since the start the module saw first."""
+    def log(self, since=None):
+        """Error lines of `docker logs` since the start the module saw first, or since a time."""
         argv = [self.docker, 'logs', '--timestamps']
         started = (self.first or {}).get('StartedAt', '')
-        if started and not started.startswith('0001-'):
+        if since is not None:
+            argv += ['--since', '%d' % int(since)]
+        elif started and not started.startswith('0001-'):
             argv += ['--since', started]
         rc, out, err = self.module.run_command(argv + [self.name])
         if rc != 0:
@@ -433,9 +444,29 @@ class OllamaHealth:
         self.params = module.params
         self.client = OllamaClient.from_module(module)
         self.result = dict(changed=False, url=self.client.url, reachable=False, attempts=0, elapsed=0.0)
+        self.started = time.time()
+        self.watch = None
+        if self.params['systemd_unit']:
+            self.watch = SystemdWatch(module, self.params['systemd_unit'])
+        elif self.params['container']:
+            self.watch = ContainerWatch(module, self.params['container'])
 
     def fail(self, msg):
         self.module.fail_json(msg=msg, **self.result)
+
+    def fail_with_service_log(self, msg):
+        """A check failed after the server answered: add what the watched service did and logged since the start."""
+        if self.watch is not None:
+            try:
+                state, why = self.watch.look()
+            except ServiceFailed as failed:
+                state, why = 'unknown', str(failed)
+            lines = self.watch.log(since=self.started)
+            self.result['service'] = dict(name=self.watch.name, state=state, failed=bool(why), reason=why, log=lines)
+            if why:
+                msg += '; meanwhile %s %s (state %s)' % (self.watch.name, why, state)
+            msg += '; its log: %s' % (' | '.join(lines) if lines else 'no error lines')
+        self.fail(msg)
 
     def watch_service(self, watch, elapsed):
         """Fail now when the watched service cannot answer any more, with its own error lines."""
@@ -450,11 +481,13 @@ class OllamaHealth:
 
     def wait(self):
         p = self.params
-        watch = None
-        if p['systemd_unit']:
-            watch = SystemdWatch(self.module, p['systemd_unit'])
-        elif p['container']:
-            watch = ContainerWatch(self.module, p['container'])
+        watch = self.watch
+        if watch is not None:
+            # The first look is the start the module watches: a restart from here on counts, even after an answer.
+            try:
+                watch.look()
+            except ServiceFailed:
+                pass
         started = time.time()
         while True:
             self.result['attempts'] += 1
@@ -523,7 +556,8 @@ class OllamaHealth:
         try:
             answer = self.client.generate(body, timeout=max(p['timeout'], 300))
         except OllamaError as e:
-            self.fail('generation with %s failed on %s: %s; see %s' % (entry['name'], self.client.url, e, LOG_HINT))
+            self.fail_with_service_log('generation with %s failed on %s: %s' % (entry['name'], self.client.url, e)
+                                       + ('' if self.watch else '; see %s' % LOG_HINT))
         count, duration = answer.get('eval_count') or 0, answer.get('eval_duration') or 0
         tps = round(count * 1e9 / duration, 2) if duration else 0.0
         self.result['generation'] = dict(
@@ -575,7 +609,7 @@ class OllamaHealth:
             if p['model']:
                 self.check_generation(names[-1], installed)
         except OllamaError as e:
-            self.fail(str(e))
+            self.fail_with_service_log(str(e))
         self.module.exit_json(**self.result)
 
 

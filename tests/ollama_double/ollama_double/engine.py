@@ -77,11 +77,20 @@ class Loaded:
         self.expires_ns = expires_ns
 
 
+class RunnerFailed(ApiError):
+    """A model's runner died while loading: 500, and the reason in the server's log."""
+
+    def __init__(self, reason):
+        super().__init__(500, "llama runner process has terminated: %s" % reason)
+        self.reason = reason
+
+
 class Scheduler:
     """Tracks loaded models for /api/ps and limits concurrency like OLLAMA_NUM_PARALLEL/OLLAMA_MAX_QUEUE."""
 
-    def __init__(self, num_parallel, max_queue, gpu_percent, default_ctx):
+    def __init__(self, num_parallel, max_queue, gpu_percent, default_ctx, fail_load=""):
         self.num_parallel = num_parallel
+        self.fail_load = fail_load
         self.max_queue = max_queue
         self.gpu_percent = gpu_percent
         self.default_ctx = default_ctx
@@ -110,6 +119,9 @@ class Scheduler:
 
     def load(self, entry, keep_alive_ns, num_ctx=None):
         """Mark a model loaded until now + keep_alive; returns whether it was already loaded."""
+        if self.fail_load:
+            # The server stays up; only the request fails, as when upstream's runner process dies.
+            raise RunnerFailed(self.fail_load)
         key = str(entry.name)
         ctx = num_ctx or self.default_ctx
         # Runtime size: weights plus a KV cache that grows with the context, as the real server reports.

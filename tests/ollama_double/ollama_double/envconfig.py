@@ -121,6 +121,11 @@ def start_delay():
         return 0.0
 
 
+def fail_load():
+    """OLLAMA_DOUBLE_FAIL_LOAD: why every model load fails (its runner dies), or empty."""
+    return var("OLLAMA_DOUBLE_FAIL_LOAD")
+
+
 def tokens_per_second():
     """OLLAMA_DOUBLE_TOKENS_PER_SECOND: (rate, whether to really pace output at it)."""
     try:

@@ -9,7 +9,7 @@ import sys
 import time
 
 from . import BROKEN, VERSION, envconfig, gguf
-from .engine import ApiError, Scheduler, count_tokens, embedding, float32_base64, generate_tokens, token_ids
+from .engine import ApiError, RunnerFailed, Scheduler, count_tokens, embedding, float32_base64, generate_tokens, token_ids
 from .httpbase import Handler, Server
 from .names import Name
 from .store import CONFIG_MEDIA_TYPE, MEDIA_PREFIX, InvalidDigest, Store
@@ -100,7 +100,7 @@ class App:
         self.origins = envconfig.allowed_origins()
         self.tokens_per_second, self.pace = envconfig.tokens_per_second()
         self.scheduler = Scheduler(envconfig.uint("OLLAMA_NUM_PARALLEL", 1), envconfig.uint("OLLAMA_MAX_QUEUE", 512),
-                                   envconfig.processor(), envconfig.context_length())
+                                   envconfig.processor(), envconfig.context_length(), envconfig.fail_load())
         self.loopback = True
 
 
@@ -618,11 +618,22 @@ class ApiHandler(Handler):
         if capability not in self.capabilities(entry):
             raise ApiError(400, "%s does not support %s" % (go_quote(entry.name.display_shortest()), verb))
 
+    def load(self, entry, keep, num_ctx=None):
+        try:
+            return self.app.scheduler.load(entry, keep, num_ctx)
+        except RunnerFailed as exc:
+            log("ERROR", "sched.go:478", "error loading llama server", error=exc.message)
+            raise
+
     def run(self, entry, req, prompt, keep, as_json=False):
-        """Generate a reply; yields tokens (paced when asked) and finally returns the metrics dict."""
+        """Load the model (before any output, so a failed load is a plain error), then a generator of its reply."""
         options = req.get("options") or {}
         params = dict(self.params(entry), **options)
-        was_loaded = self.app.scheduler.load(entry, keep, options.get("num_ctx"))
+        was_loaded = self.load(entry, keep, options.get("num_ctx"))
+        return self.reply(entry, prompt, keep, as_json, params, was_loaded)
+
+    def reply(self, entry, prompt, keep, as_json, params, was_loaded):
+        """Yields tokens (paced when asked) and finally returns the metrics dict."""
         tokens, reason = generate_tokens(entry.name.display_shortest(), prompt, params.get("num_predict"),
                                          params.get("stop"), as_json)
         rate = self.app.tokens_per_second
@@ -657,7 +668,7 @@ class ApiHandler(Handler):
             raise ApiError(400, "%s does not support thinking" % go_quote(entry.name.display_shortest()))
         with self.app.scheduler.slot():
             if not prompt and not req.get("images"):
-                self.app.scheduler.load(entry, keep)
+                self.load(entry, keep)
                 return self.json(200, {"model": model, "created_at": now, "response": "", "done": True, "done_reason": "load"})
             gen = self.run(entry, req, (req.get("system") or "") + " " + prompt, keep, bool(req.get("format")))
             self.respond(req.get("stream") is not False, gen, lambda tok: {"response": tok}, model,
@@ -681,7 +692,7 @@ class ApiHandler(Handler):
             raise ApiError(400, "%s does not support thinking" % go_quote(entry.name.display_shortest()))
         with self.app.scheduler.slot():
             if not messages:
-                self.app.scheduler.load(entry, keep)
+                self.load(entry, keep)
                 return self.json(200, dict(empty, done_reason="load"))
             prompt = "\n".join("%s: %s" % (m.get("role", ""), m.get("content") or "") for m in messages if isinstance(m, dict))
             gen = self.run(entry, req, prompt, keep, bool(req.get("format")))
@@ -741,7 +752,7 @@ class ApiHandler(Handler):
         entry = self.resolve_model(model, 404)
         keep = self.keep_alive(req)
         with self.app.scheduler.slot():
-            was_loaded = self.app.scheduler.load(entry, keep)
+            was_loaded = self.load(entry, keep)
             if not inputs:
                 return self.json(200, {"model": model, "embeddings": []})
             vectors = self.vectors(entry, inputs, req.get("dimensions"))
@@ -756,7 +767,7 @@ class ApiHandler(Handler):
         entry = self.resolve_model(model, 404)
         keep = self.keep_alive(req)
         with self.app.scheduler.slot():
-            self.app.scheduler.load(entry, keep)
+            self.load(entry, keep)
             prompt = req.get("prompt") or ""
             self.json(200, {"embedding": self.vectors(entry, [prompt])[0] if prompt else []})
 
@@ -870,7 +881,7 @@ class ApiHandler(Handler):
         model = req.get("model") or ""
         entry = self.resolve_model(model, 404)
         with self.app.scheduler.slot():
-            self.app.scheduler.load(entry, self.app.keep_alive_default)
+            self.load(entry, self.app.keep_alive_default)
             vectors = self.vectors(entry, inputs, req.get("dimensions"))
         b64 = req.get("encoding_format") == "base64"
         data = [{"object": "embedding", "embedding": float32_base64(v) if b64 else v, "index": i} for i, v in enumerate(vectors)]

@@ -111,6 +111,20 @@ def test_start_delay_knob(tmp_path):
         proc.wait(10)
 
 
+def test_fail_load_knob(start_double):
+    api = start_double({"OLLAMA_DOUBLE_FAIL_LOAD": "cudaMalloc failed: out of memory"})
+    api.post("/api/pull", {"model": "smollm2:135m", "stream": False})
+    expected = {"error": "llama runner process has terminated: cudaMalloc failed: out of memory"}
+    # Streamed or not, the load fails before any output: a plain 500, and the server keeps running.
+    for path, body in (("/api/generate", {"model": "smollm2:135m", "prompt": "hi"}),
+                       ("/api/chat", {"model": "smollm2:135m", "messages": [{"role": "user", "content": "hi"}]}),
+                       ("/api/generate", {"model": "smollm2:135m", "prompt": "hi", "stream": False})):
+        assert api.json("POST", path, body) == (500, expected)
+    assert api.json("GET", "/api/ps")[1]["models"] == []
+    assert api.json("GET", "/api/version")[0] == 200
+    assert 'level=ERROR source=sched.go:478 msg="error loading llama server"' in api.url.log()
+
+
 def test_version_override(start_double):
     api = start_double({"OLLAMA_DOUBLE_VERSION": "0.13.5"})
     assert api.json("GET", "/api/version")[1] == {"version": "0.13.5"}

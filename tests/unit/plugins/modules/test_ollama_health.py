@@ -231,7 +231,8 @@ def test_unit_that_restarts_or_stops_while_waiting(health, closed_port, fake_hos
     fake_host(*states, journal={'inv1': BROKEN_START[-1:], 'inv2': ['panic: runtime error']})
     result = health(closed_port, systemd_unit='ollama', delay=0.1, wait_timeout=60)
     assert_failed(result, fragment, 'its log: Error: unable to initialize inference backend')
-    assert result['attempts'] == 2
+    # The first look is taken before the first attempt, so the change is seen at once.
+    assert result['attempts'] == 1
 
 
 def test_unit_that_does_not_exist(health, closed_port, fake_host):
@@ -266,6 +267,38 @@ def test_running_unit_that_never_answers_times_out(health, closed_port, fake_hos
     result = health(closed_port, systemd_unit='ollama', delay=0.1, wait_timeout=1)
     assert_failed(result, 'Ollama did not answer at %s' % closed_port)
     assert result['elapsed'] >= 0.9 and result['service']['failed'] is False
+
+
+RUNNER_DIED = ('time=2026-01-01T00:00:09.000Z level=ERROR source=sched.go:478 msg="error loading llama server" '
+               'error="llama runner process has terminated: cudaMalloc failed: out of memory"')
+
+
+@pytest.mark.parametrize('states, meanwhile', [
+    ([unit()], None),
+    ([unit(), unit(restarts=1, pid=5151, invocation='inv2')], 'meanwhile ollama.service was restarted by systemd 1 time(s)'),
+])
+def test_generation_that_fails_after_the_server_answered_carries_the_units_log(health, start_ollama, fake_host, states, meanwhile):
+    ollama = start_ollama(env={'OLLAMA_DOUBLE_FAIL_LOAD': 'cudaMalloc failed: out of memory'})
+    ollama.pull('smollm2:135m')
+    host = fake_host(*states, journal={'ollama.service': [BROKEN_START[0], RUNNER_DIED]})
+    result = health(ollama, model='smollm2:135m', systemd_unit='ollama', delay=0.1, wait_timeout=60)
+    assert_failed(result, 'generation with smollm2:135m failed on %s' % ollama, 'llama runner process has terminated',
+                  'its log: ' + RUNNER_DIED)
+    assert ('; meanwhile' in result['msg']) is bool(meanwhile) and (meanwhile or '') in result['msg']
+    assert result['service']['log'] == [RUNNER_DIED] and 's3cret' not in result['msg']
+    since = [argv for argv in host.calls if argv[0].endswith('journalctl')]
+    assert len(since) == 1 and since[0][5] == '--since' and since[0][-1] == '_SYSTEMD_UNIT=ollama.service'
+    assert abs(int(since[0][6][1:]) - time.time()) < 60
+
+
+def test_generation_that_fails_in_a_container_carries_its_log_since_the_module_started(health, start_ollama, fake_host):
+    ollama = start_ollama(env={'OLLAMA_DOUBLE_FAIL_LOAD': 'cudaMalloc failed: out of memory'})
+    ollama.pull('smollm2:135m')
+    host = fake_host(container(), docker_logs=('', '2026-01-01T10:00:09Z ' + RUNNER_DIED + '\n'))
+    result = health(ollama, model='smollm2:135m', container='ollama', delay=0.1, wait_timeout=60)
+    assert_failed(result, 'generation with smollm2:135m failed', 'its log: ' + RUNNER_DIED)
+    logs = [argv for argv in host.calls if argv[1] == 'logs']
+    assert len(logs) == 1 and logs[0][3] == '--since' and abs(int(logs[0][4]) - time.time()) < 60
 
 
 def container(status='running', restarts=0, pid=777, started='2026-01-01T10:00:00.1Z', code=0, oom=False):
