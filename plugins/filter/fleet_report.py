@@ -258,13 +258,29 @@ def _cells(row):
 
 
 def _plan_cell(plan):
-    """The settings the ollama role's GPU memory plan chose at the last converge, with its reasons as a tooltip."""
+    """The settings of the ollama role's GPU memory plan at the last converge, those the plan chose apart from
+    those ollama_settings gave (the plan's `chosen`), with its reasons as a tooltip."""
     settings = (plan or {}).get('settings') or {}
     if not settings:
         return ('none', '')
-    text = ' '.join('%s=%s' % (key.replace('OLLAMA_', ''), value) for key, value in sorted(settings.items()))
+    chosen = plan.get('chosen') or {}
+    groups = []
+    for css, label in (('planned', 'plan'), ('given', 'given in ollama_settings')):
+        # The role records `chosen` with every plan; a setting it does not name counts as planned.
+        keys = [key for key in sorted(settings) if (chosen.get(key, 'plan') == 'plan') == (css == 'planned')]
+        if keys:
+            groups.append((css, label, ' '.join('%s=%s' % (key.replace('OLLAMA_', ''), _setting_text(settings[key]))
+                                                for key in keys)))
+    text = '; '.join('%s: %s' % (label, values) for unused_css, label, values in groups)
+    cell = '<br>'.join('<span class="%s">%s: %s</span>' % (css, html.escape(label), html.escape(values))
+                       for css, label, values in groups)
     reasons = '; '.join(str(reason) for reason in (plan.get('reasons') or []))
-    return ('<span title="%s">%s</span>' % (html.escape(reasons), html.escape(text)), text)
+    return ('<span title="%s">%s</span>' % (html.escape(reasons), cell), text)
+
+
+def _setting_text(value):
+    """A setting as the server's environment holds it (booleans as true/false)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 STYLE = '''body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}
@@ -274,7 +290,7 @@ th,td{border:1px solid #ddd;padding:4px 6px;vertical-align:top;text-align:left}
 th{background:#f0f0f0;cursor:pointer;user-select:none}th[aria-sort=ascending]::after{content:" \\25B2"}
 th[aria-sort=descending]::after{content:" \\25BC"}td.drift,span.drift{background:#ffd6d6;color:#900}span.drift{font-weight:bold}
 td[data-column=host]{white-space:nowrap}
-tr.unreachable td{background:#eee;color:#666}code{font-size:.9em}ul{margin:.3em 0}'''
+tr.unreachable td{background:#eee;color:#666}code{font-size:.9em}ul{margin:.3em 0}span.given{font-style:italic}'''
 
 SCRIPT = '''document.querySelectorAll("#fleet th").forEach(function (th, col) {
   th.addEventListener("click", function () {

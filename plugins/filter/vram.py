@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.llmops.ollama.plugins.module_utils.vram import (
-    VramError, canonical_name, compare, metadata_from_show, plan,
+    VramError, canonical_name, compare, metadata_from_show, plan, select_gpus,
 )
 
 
@@ -31,12 +32,30 @@ def _shown(results, tags):
     return shown
 
 
+def _reserved(install_mode, compose_gpus, compose_gpu_devices):
+    """What the server's container reserves, as select_gpus reads it; a native server sees every GPU."""
+    if install_mode != 'compose':
+        return 'all'
+    # auto reserves GPUs on a host with an NVIDIA GPU, as is any host where nvidia-smi lists one.
+    if compose_gpus != 'auto' and not boolean(compose_gpus, strict=False):
+        return 0
+    return compose_gpu_devices
+
+
 def vram_plan(models, gpus, headroom_percent=10, settings=None, context_length=8192, min_context_length=2048,
-              max_parallel=4, shown=None, tags=None):
+              max_parallel=4, shown=None, tags=None, environment=None, install_mode='native', compose_gpus='auto',
+              compose_gpu_devices='all'):
+    """The plan for the GPUs the server can use: environment is ollama_extra_environment, which wins over
+    settings (ollama_settings) for CUDA_VISIBLE_DEVICES as it does in the server's environment."""
+    visible = dict(settings or {}, **(environment or {})).get('CUDA_VISIBLE_DEVICES')
     try:
-        return plan(gpus or [], models or [], headroom_percent=headroom_percent, settings=settings,
+        used, left_out = select_gpus(gpus or [], _reserved(install_mode, compose_gpus, compose_gpu_devices), visible)
+    except (VramError, ValueError) as e:
+        raise AnsibleFilterError('GPUs of the Ollama server: %s' % e)
+    try:
+        return plan(used, models or [], headroom_percent=headroom_percent, settings=settings,
                     context_length=int(context_length), min_context_length=int(min_context_length),
-                    max_parallel=int(max_parallel), shown=_shown(shown, tags))
+                    max_parallel=int(max_parallel), shown=_shown(shown, tags), left_out=left_out)
     except (VramError, KeyError, TypeError, ValueError) as e:
         raise AnsibleFilterError('ollama_models vram: %s' % e)
 

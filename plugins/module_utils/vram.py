@@ -110,6 +110,73 @@ def _mib(value):
         return None
 
 
+def _gpu_label(gpu):
+    return 'GPU %s (%s, %s)' % (gpu.get('index'), gpu.get('name'), gpu.get('uuid'))
+
+
+def _named(gpus, ids, source):
+    """The GPUs that ids name: an index into gpus (the server's own numbering) or a UUID."""
+    named = []
+    for gpu_id in ids:
+        if gpu_id.isdigit():
+            match = gpus[int(gpu_id):int(gpu_id) + 1]
+        else:
+            match = [gpu for gpu in gpus if str(gpu.get('uuid')).lower() == gpu_id.lower()]
+        if not match:
+            raise VramError('%s names GPU %s, which matches none of the %d GPU(s) the server can see: %s' % (
+                source, gpu_id, len(gpus), ', '.join('%d = %s' % (n, _gpu_label(g)) for n, g in enumerate(gpus))))
+        named += [gpu for gpu in match if gpu not in named]
+    return named
+
+
+def select_gpus(gpus, reserved='all', visible=None):
+    """(the GPUs the Ollama server can use, one line for each other GPU saying why it is left out).
+
+    reserved: what a compose container reserves (ollama_compose_gpu_devices): 'all', a number of GPUs (the
+    first ones: Docker's count takes indexes 0 to count - 1; 0 for no reservation) or a list of nvidia-smi
+    indexes or UUIDs (device_ids). visible: the server's CUDA_VISIBLE_DEVICES, comma separated indexes among
+    the GPUs it sees (a container numbers its own from 0) or UUIDs; CUDA stops at a negative index, so -1
+    hides them all (Ollama's documented way to force the CPU).
+    """
+    used, left_out = list(gpus), []
+
+    def keep(kept, why):
+        left_out.extend('%s left out: %s' % (_gpu_label(gpu), why) for gpu in used if gpu not in kept)
+        return kept
+
+    def mig(ids, variable):
+        # nvidia-smi --query-gpu lists whole GPUs only: a MIG slice cannot be sized, so its GPU is sized whole.
+        slices = [gpu_id for gpu_id in ids if gpu_id.upper().startswith('MIG-') or ':' in gpu_id]
+        if slices:
+            left_out.append('%s names MIG instances (%s): their whole GPUs are sized' % (variable, ', '.join(slices)))
+        return bool(slices)
+
+    if not used:
+        return used, left_out
+    if isinstance(reserved, (list, tuple)):
+        ids = [str(gpu_id).strip() for gpu_id in reserved]
+        if not mig(ids, 'ollama_compose_gpu_devices'):
+            used = keep(_named(used, ids, 'ollama_compose_gpu_devices'),
+                        'the container reserves only %s (ollama_compose_gpu_devices)' % ', '.join(ids))
+    elif str(reserved) != 'all':
+        count = int(reserved)
+        if count > len(used):
+            raise VramError('ollama_compose_gpu_devices reserves %d GPUs, but nvidia-smi lists %d: %s' % (
+                count, len(used), ', '.join(_gpu_label(gpu) for gpu in used)))
+        used = keep(used[:count], 'the container reserves the first %d GPU(s) (ollama_compose_gpu_devices)' % count
+                    if count else 'the container reserves no GPU (ollama_compose_gpus is false)')
+    if visible is not None:
+        ids = []
+        for gpu_id in (part.strip() for part in str(visible).split(',')):
+            if re.match(r'^-[0-9]+$', gpu_id):
+                break
+            if gpu_id:
+                ids.append(gpu_id)
+        if not mig(ids, 'CUDA_VISIBLE_DEVICES'):
+            used = keep(_named(used, ids, 'CUDA_VISIBLE_DEVICES'), 'CUDA_VISIBLE_DEVICES=%s hides it' % visible)
+    return used, left_out
+
+
 def canonical_name(name):
     """`host/library/model:tag` and `model` -> `model:tag` as the table keys it (namespace kept otherwise)."""
     name = name.strip()
@@ -242,20 +309,22 @@ def _levels(max_parallel, kv_types):
 
 
 def plan(gpus, entries, headroom_percent=10, settings=None, context_length=8192, min_context_length=2048,
-         max_parallel=4, shown=None):
+         max_parallel=4, shown=None, left_out=()):
     """Settings under which the declared models fit fully in the GPUs' memory.
 
-    gpus: parse_nvidia_smi() dicts; entries: ollama_models entries; settings: ollama_settings (given
-    values are kept); shown: {canonical name: metadata_from_show()} for models the server already has.
+    gpus: parse_nvidia_smi() dicts of the GPUs the server can use; left_out: select_gpus()'s lines on the others;
+    entries: ollama_models entries; settings: ollama_settings (given values are kept); shown: {canonical name:
+    metadata_from_show()} for models the server already has.
     """
     settings = dict((k, v) for k, v in (settings or {}).items() if k in _SETTING_NAMES)
-    result = dict(gpu_count=len(gpus), headroom_percent=headroom_percent, settings={}, chosen={}, reasons=[],
-                  models=[], unknown_models=[], fits=True, error=None)
+    result = dict(gpu_count=len(gpus), headroom_percent=headroom_percent, settings={}, chosen={},
+                  reasons=list(left_out), models=[], unknown_models=[], fits=True, error=None)
     total_mib = sum(gpu.get('memory_total_mib') or 0 for gpu in gpus)
     usable = int(total_mib * MIB * (100 - float(headroom_percent)) / 100)
     result.update(vram_total_bytes=total_mib * MIB, vram_usable_bytes=usable)
     if not gpus:
-        result['reasons'].append('no NVIDIA GPU found: Ollama runs on the CPU, settings left to ollama_settings')
+        result['reasons'].append('%s: Ollama runs on the CPU, settings left to ollama_settings'
+                                 % ('no GPU left to the server' if left_out else 'no NVIDIA GPU found'))
         return result
 
     models = []

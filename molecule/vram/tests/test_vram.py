@@ -1,5 +1,8 @@
 """GPU memory sizing: the plan in the drop-in and in the server's behaviour, on the host whose models fit."""
+import glob
 import json
+import os
+import subprocess
 
 testinfra_hosts = ["ansible://ollama_servers"]
 
@@ -36,3 +39,21 @@ def test_server_loads_with_the_planned_context(host):
     # The double's own default is 4096: 8192 comes from the plan.
     assert loaded["smollm2:135m"]["context_length"] == 8192
     assert loaded["smollm2:135m"]["size_vram"] == loaded["smollm2:135m"]["size"]
+
+
+def test_fleet_report_shows_the_gpu_and_the_plan(host, tmp_path):
+    """llmops.ollama.report, by its collection name and in --check, reads the card and the plan of the last converge."""
+    out = tmp_path / "reports"
+    run = subprocess.run(["ansible-playbook", "llmops.ollama.report", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--check",
+                          "-e", "ollama_report_dir=%s" % out], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    [report] = glob.glob(str(out / "fleet-*.json"))
+    with open(report, encoding="utf-8") as handle:
+        row = next(r for r in json.load(handle)["hosts"] if r["host"] == "vram-fit")
+    [gpu] = row["gpus"]
+    assert (gpu["name"], gpu["memory_total_mib"], gpu["driver_version"]) == ("NVIDIA GeForce RTX 4090", 24564, "550.54.15")
+    assert row["driver"] == "550.54.15" and row["gpu_message"].startswith("1 GPU")
+    plan = row["last_converge"]["vram_plan"]
+    for setting in PLANNED:
+        name, value = setting.split("=", 1)
+        assert str(plan["settings"][name]).lower() == value.lower(), (name, plan["settings"])

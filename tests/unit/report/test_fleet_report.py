@@ -12,6 +12,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.llmops.ollama.plugins.filter.fleet_report import fleet_report, fleet_report_html
+from ansible_collections.llmops.ollama.plugins.module_utils.vram import parse_nvidia_smi, plan
 
 FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fleet_facts.json')
 
@@ -171,3 +172,36 @@ def test_gpu_memory_plan_of_the_last_converge_is_shown(recorded):
     page = fleet_report_html(report)
     assert 'KV_CACHE_TYPE=q8_0 NUM_PARALLEL=4' in page
     assert 'title="24.0 GiB on 1 GPU: q8_0 KV cache fits 4 parallel requests at 8192 tokens"' in page
+
+
+def test_gpu_memory_plan_shows_what_it_chose_apart_from_what_was_given(recorded):
+    # The converge record as playbooks/tasks/last-converge.yml writes it: the role's plan, through JSON.
+    vram_plan = json.loads(json.dumps(plan(
+        parse_nvidia_smi('NVIDIA L4, GPU-1, 23034, 0, 8.9, 550.163.01\n'), [{'name': 'smollm2:135m'}],
+        settings={'OLLAMA_NUM_PARALLEL': 2, 'OLLAMA_KV_CACHE_TYPE': 'q8_0', 'OLLAMA_KEEP_ALIVE': '24h'})))
+    recorded['hosts']['gpu-a']['last_converge']['vram_plan'] = vram_plan
+    report = build(recorded)
+    row = next(r for r in report['hosts'] if r['host'] == 'gpu-a')
+    assert row['last_converge']['vram_plan']['chosen'] == {
+        'OLLAMA_NUM_PARALLEL': 'given in ollama_settings', 'OLLAMA_KV_CACHE_TYPE': 'given in ollama_settings',
+        'OLLAMA_MAX_LOADED_MODELS': 'plan', 'OLLAMA_CONTEXT_LENGTH': 'plan', 'OLLAMA_FLASH_ATTENTION': 'plan'}
+    page = fleet_report_html(report)
+    cell = page.split('<td data-column="vram_plan"', 2)[1].split('</td>', 1)[0]
+    assert cell == (
+        ' data-sort="plan: CONTEXT_LENGTH=8192 FLASH_ATTENTION=true MAX_LOADED_MODELS=1; given in ollama_settings: '
+        'KV_CACHE_TYPE=q8_0 NUM_PARALLEL=2"><span title="%s"><span class="planned">plan: CONTEXT_LENGTH=8192 '
+        'FLASH_ATTENTION=true MAX_LOADED_MODELS=1</span><br><span class="given">given in ollama_settings: '
+        'KV_CACHE_TYPE=q8_0 NUM_PARALLEL=2</span></span>' % '; '.join(vram_plan['reasons']))
+    # The page's own data carries the same split for scripts.
+    data = json.loads(page.split('<script type="application/json" id="report-data">', 1)[1].split('</script>', 1)[0])
+    assert data['hosts'][0]['last_converge']['vram_plan']['chosen'] == vram_plan['chosen']
+    assert '<link' not in page and 'src=' not in page
+
+
+def test_gpu_memory_plan_with_every_setting_given(recorded):
+    recorded['hosts']['gpu-a']['last_converge']['vram_plan'] = {
+        'settings': {'OLLAMA_NUM_PARALLEL': 1}, 'chosen': {'OLLAMA_NUM_PARALLEL': 'given in ollama_settings'},
+        'reasons': []}
+    page = fleet_report_html(build(recorded))
+    assert '<span class="given">given in ollama_settings: NUM_PARALLEL=1</span>' in page
+    assert '<span class="planned">' not in page

@@ -44,3 +44,40 @@ def test_bad_vram_entry_is_one_filter_error():
 
 def test_gap_without_plan_lists_running_models():
     assert vram_gap([{'name': 'a:1', 'size': 1024, 'size_vram': 0}], {})['spilled'] == ['a:1']
+
+
+TWO_GPUS = [dict(GPU[0], index=0, uuid='GPU-aaaa'), dict(GPU[0], index=1, uuid='GPU-bbbb')]
+SMALL = [{'name': 'qwen2.5:0.5b'}]
+
+
+def sized(**options):
+    result = vram_plan(SMALL, TWO_GPUS, **options)
+    return result['gpu_count'], [reason.split(' left out: ')[1] for reason in result['reasons'] if ' left out: ' in reason]
+
+
+def test_native_server_sees_every_gpu_but_those_cuda_visible_devices_hides():
+    assert sized() == (2, [])
+    # compose's reservation does not apply to a native server.
+    assert sized(compose_gpu_devices=['1']) == (2, [])
+    assert sized(settings={'CUDA_VISIBLE_DEVICES': 'GPU-bbbb'}) == (1, ['CUDA_VISIBLE_DEVICES=GPU-bbbb hides it'])
+    # ollama_extra_environment wins, as it does in the server's environment.
+    assert sized(settings={'CUDA_VISIBLE_DEVICES': '1'}, environment={'CUDA_VISIBLE_DEVICES': '0,1'}) == (2, [])
+
+
+def test_compose_server_sees_the_gpus_its_container_reserves():
+    assert sized(install_mode='compose') == (2, [])
+    assert sized(install_mode='compose', compose_gpu_devices=1) == (
+        1, ['the container reserves the first 1 GPU(s) (ollama_compose_gpu_devices)'])
+    assert sized(install_mode='compose', compose_gpu_devices=['GPU-bbbb']) == (
+        1, ['the container reserves only GPU-bbbb (ollama_compose_gpu_devices)'])
+    assert sized(install_mode='compose', compose_gpus=False, compose_gpu_devices=['0'])[0] == 0
+    # The container's GPU 0 is the host's GPU 1.
+    result = vram_plan(SMALL, TWO_GPUS, install_mode='compose', compose_gpu_devices=['1'],
+                       environment={'CUDA_VISIBLE_DEVICES': '0'})
+    assert result['gpu_count'] == 1 and 'GPU 0 (NVIDIA L4, GPU-aaaa) left out' in result['reasons'][0]
+
+
+def test_gpu_that_matches_nothing_is_one_filter_error():
+    with pytest.raises(AnsibleFilterError, match=r'^GPUs of the Ollama server: CUDA_VISIBLE_DEVICES names GPU 2, which '
+                                                 r'matches none of the 2 GPU\(s\) the server can see: 0 = GPU 0'):
+        vram_plan(SMALL, TWO_GPUS, settings={'CUDA_VISIBLE_DEVICES': '0,2'})

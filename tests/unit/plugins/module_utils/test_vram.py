@@ -3,12 +3,18 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """GPU memory estimate and plan on recorded nvidia-smi outputs and model metadata of several architectures."""
 
+import os
+import re
+
 import pytest
 
+from ansible_collections.llmops.ollama.plugins.filter.vram import vram_plan
 from ansible_collections.llmops.ollama.plugins.module_utils.vram import (
-    GIB, KV_BYTES, VramError, canonical_name, compare, complete_metadata, estimate, kv_bytes_per_token,
-    metadata_from_show, parse_nvidia_smi, plan, table_metadata,
+    GIB, KV_BYTES, MIB, VramError, canonical_name, compare, complete_metadata, estimate, gib, kv_bytes_per_token,
+    metadata_from_show, parse_nvidia_smi, plan, select_gpus, table_metadata,
 )
+
+DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'docs', 'vram-sizing.md')
 
 # `nvidia-smi --query-gpu=name,uuid,memory.total,memory.used,compute_cap,driver_version --format=csv,noheader,nounits`
 SMI_24GB = 'NVIDIA GeForce RTX 4090, GPU-5f2b2a1e-8c1f-4b7e-9f4e-2a9f0d1c3b4a, 24564, 1, 8.9, 550.54.15\n'
@@ -34,6 +40,22 @@ SHOW_NOMIC = {
         'general.architecture': 'nomic-bert', 'nomic-bert.block_count': 12, 'nomic-bert.context_length': 2048,
         'nomic-bert.embedding_length': 768, 'nomic-bert.attention.head_count': 12, 'nomic-bert.pooling_type': 1,
     },
+}
+# llama3.3:70b: 80 layers, 64 query heads sharing 8 KV heads; 39.6 GiB of Q4_K_M weights alone exceed a 24 GB card.
+SHOW_LLAMA33_70B = {
+    'details': {'format': 'gguf', 'family': 'llama', 'parameter_size': '70.6B', 'quantization_level': 'Q4_K_M'},
+    'model_info': {
+        'general.architecture': 'llama', 'general.parameter_count': 70553706496, 'llama.block_count': 80,
+        'llama.context_length': 131072, 'llama.embedding_length': 8192, 'llama.attention.head_count': 64,
+        'llama.attention.head_count_kv': 8, 'llama.vocab_size': 128256, 'llama.feed_forward_length': 28672,
+    },
+}
+# What the role registers for a model the server has: the /api/show answer, and its /api/tags entry (name as
+# Ollama lists it, size in bytes).
+RECORDED = {
+    'llama3.1:8b': (SHOW_LLAMA31_8B, {'name': 'llama3.1:8b', 'size': 4920753328}),
+    'nomic-embed-text': (SHOW_NOMIC, {'name': 'nomic-embed-text:latest', 'size': 274302450}),
+    'llama3.3:70b': (SHOW_LLAMA33_70B, {'name': 'llama3.3:70b', 'size': 42520397704}),
 }
 LLAMA70 = [{'name': 'llama3.3:70b'}]
 CHAT_AND_EMBED = [{'name': 'llama3.1:8b'}, {'name': 'nomic-embed-text'}]
@@ -224,5 +246,184 @@ def test_compare_reports_spill_and_estimate_gap():
         'lines': ['other:1: 1.0 GiB loaded, 1.0 GiB in GPU memory'], 'spilled': []}
 
 
+ADA_0 = 'GPU 0 (NVIDIA RTX 6000 Ada Generation, GPU-11111111-2222-3333-4444-555555555555)'
+ADA_1 = 'GPU 1 (NVIDIA RTX 6000 Ada Generation, GPU-66666666-7777-8888-9999-000000000000)'
+
+
+@pytest.mark.parametrize('reserved, visible, indexes', [
+    ('all', None, [0, 1]),
+    # compose's count takes the first GPUs; 0 stands for ollama_compose_gpus: false.
+    (1, None, [0]),
+    ('2', None, [0, 1]),
+    (0, None, []),
+    # compose's device_ids: nvidia-smi indexes or UUIDs, in either case.
+    (['1'], None, [1]),
+    (['GPU-66666666-7777-8888-9999-000000000000'], None, [1]),
+    (['gpu-11111111-2222-3333-4444-555555555555', 1], None, [0, 1]),
+    # CUDA_VISIBLE_DEVICES: indexes or UUIDs; CUDA stops at a negative index.
+    ('all', '1', [1]),
+    ('all', 'GPU-11111111-2222-3333-4444-555555555555', [0]),
+    ('all', ' 0 , GPU-66666666-7777-8888-9999-000000000000 ', [0, 1]),
+    ('all', '1,-1,0', [1]),
+    ('all', '-1', []),
+    ('all', 0, [0]),
+    # In a container the reserved GPUs are numbered from 0: index 0 there is GPU 1 of the host.
+    (['1'], '0', [1]),
+])
+def test_select_gpus_the_server_can_use(reserved, visible, indexes):
+    used, left_out = select_gpus(parse_nvidia_smi(SMI_2X48GB), reserved, visible)
+    assert [gpu['index'] for gpu in used] == indexes
+    assert len(left_out) == 2 - len(indexes)
+
+
+def test_select_gpus_says_why_each_gpu_is_left_out():
+    gpus = parse_nvidia_smi(SMI_2X48GB)
+    assert select_gpus(gpus, 1)[1] == [
+        ADA_1 + ' left out: the container reserves the first 1 GPU(s) (ollama_compose_gpu_devices)']
+    assert select_gpus(gpus, ['0'])[1] == [ADA_1 + ' left out: the container reserves only 0 (ollama_compose_gpu_devices)']
+    assert select_gpus(gpus, 0)[1] == [ADA_0 + ' left out: the container reserves no GPU (ollama_compose_gpus is false)',
+                                       ADA_1 + ' left out: the container reserves no GPU (ollama_compose_gpus is false)']
+    visible = 'GPU-66666666-7777-8888-9999-000000000000'
+    assert select_gpus(gpus, 'all', visible)[1] == [ADA_0 + ' left out: CUDA_VISIBLE_DEVICES=%s hides it' % visible]
+
+
+@pytest.mark.parametrize('reserved, visible, message', [
+    (['2'], None, 'ollama_compose_gpu_devices names GPU 2, which matches none of the 2 GPU(s) the server can see: '
+                  '0 = %s, 1 = %s' % (ADA_0, ADA_1)),
+    (3, None, 'ollama_compose_gpu_devices reserves 3 GPUs, but nvidia-smi lists 2: %s, %s' % (ADA_0, ADA_1)),
+    ('all', 'GPU-5f2b2a1e-8c1f-4b7e-9f4e-2a9f0d1c3b4a', 'CUDA_VISIBLE_DEVICES names GPU GPU-5f2b2a1e-8c1f-4b7e-9f4e-'
+                                                        '2a9f0d1c3b4a, which matches none of the 2 GPU(s)'),
+    # Index 1 of a container that reserves one GPU does not exist.
+    (['1'], '1', 'CUDA_VISIBLE_DEVICES names GPU 1, which matches none of the 1 GPU(s) the server can see: 0 = ' + ADA_1),
+])
+def test_select_gpus_refuses_an_id_that_matches_no_gpu(reserved, visible, message):
+    with pytest.raises(VramError) as error:
+        select_gpus(parse_nvidia_smi(SMI_2X48GB), reserved, visible)
+    assert str(error.value).startswith(message)
+
+
+@pytest.mark.parametrize('reserved, visible, variable', [
+    (['0:1'], None, 'ollama_compose_gpu_devices'),
+    ('all', 'MIG-4e1b9c2a-5d3f-5a6b-8c7d-9e0f1a2b3c4d', 'CUDA_VISIBLE_DEVICES'),
+])
+def test_select_gpus_sizes_whole_gpus_for_mig_instances(reserved, visible, variable):
+    # nvidia-smi --query-gpu lists whole GPUs: a MIG instance is not refused, its GPUs are sized whole.
+    gpus = parse_nvidia_smi(SMI_2X48GB)
+    used, notes = select_gpus(gpus, reserved, visible)
+    assert used == gpus
+    assert len(notes) == 1 and notes[0].startswith(variable + ' names MIG instances')
+
+
+def test_select_gpus_without_gpu_checks_nothing():
+    # A compose host without an NVIDIA runtime may still reserve GPUs by id: nothing to size, nothing to refuse.
+    assert select_gpus([], ['0', 'GPU-8f6c2b1e-0a4d-4f7e-9c1b-3a5d6e7f8a9b'], '3') == ([], [])
+
+
+def test_plan_sizes_only_the_gpus_left_to_the_server():
+    used, left_out = select_gpus(parse_nvidia_smi(SMI_2X48GB), ['1'])
+    result = plan(used, LLAMA70, context_length=32768, left_out=left_out)
+    assert (result['gpu_count'], result['vram_total_bytes']) == (1, 49140 * MIB)
+    # One card instead of two (4 requests, f16): the 70B keeps 32768 tokens only with a q4_0 cache and one request.
+    assert result['settings'] == settings(1, 1, 32768, 'q4_0')
+    assert result['reasons'][0] == ADA_0 + ' left out: the container reserves only 1 (ollama_compose_gpu_devices)'
+    assert result['models'][0]['cuda_bytes'] == 457 * MIB
+    used, left_out = select_gpus(parse_nvidia_smi(SMI_2X48GB), 'all', '-1')
+    nothing = plan(used, LLAMA70, left_out=left_out)
+    assert nothing['settings'] == {}
+    assert nothing['reasons'][-1] == 'no GPU left to the server: Ollama runs on the CPU, settings left to ollama_settings'
+
+
 def test_kv_types_are_the_ones_ollama_accepts():
     assert sorted(KV_BYTES) == ['f16', 'q4_0', 'q8_0']
+
+
+def plan_from_show(smi, names, **options):
+    """The plan as tasks/vram.yml makes it for a server that has the models: registered /api/show results."""
+    shown = [{'item': name, 'json': RECORDED[name][0], 'status': 200, 'failed': False} for name in names]
+    return vram_plan([{'name': name} for name in names], parse_nvidia_smi(smi), shown=shown,
+                     tags=[RECORDED[name][1] for name in names], **options)
+
+
+@pytest.mark.parametrize('smi, names, context, expected, together', [
+    # GQA chat model and encoder on 24 GB: both loaded at once, f16 cache, four requests each.
+    (SMI_24GB, ['llama3.1:8b', 'nomic-embed-text'], 8192, settings(4, 2, 8192, 'f16'), '10.0 GiB'),
+    (SMI_80GB, ['llama3.3:70b', 'llama3.1:8b', 'nomic-embed-text'], 8192, settings(4, 3, 8192, 'f16'), '60.4 GiB'),
+    # 32768 tokens: the cache is quantized before parallelism is given up.
+    (SMI_80GB, ['llama3.3:70b', 'llama3.1:8b', 'nomic-embed-text'], 32768, settings(2, 3, 32768, 'q8_0'), '61.2 GiB'),
+    (SMI_2X48GB, ['llama3.3:70b'], 32768, settings(4, 1, 32768, 'f16'), '80.8 GiB'),
+    (SMI_2X48GB, ['llama3.3:70b', 'llama3.1:8b', 'nomic-embed-text'], 32768, settings(4, 3, 32768, 'q8_0'),
+     '77.4 GiB'),
+])
+def test_plan_from_recorded_show_answers(smi, names, context, expected, together):
+    result = plan_from_show(smi, names, context_length=context)
+    assert result['fits'] is True
+    assert result['settings'] == expected
+    assert gib(result['estimate_bytes']) == together
+    assert [m['metadata_from'] for m in result['models']] == ['/api/show'] * len(names)
+
+
+def test_plan_from_recorded_show_answers_sizes_the_models_by_their_shape():
+    by_name = dict((m['name'], m) for m in plan_from_show(SMI_80GB, list(RECORDED))['models'])
+    # 80 layers x 8 KV heads x 128 (8192 / 64) x K and V x 2 bytes; the encoder keeps no cache.
+    assert by_name['llama3.3:70b']['kv_bytes_per_token'] == {'f16': 320 * 1024, 'q8_0': 170 * 1024, 'q4_0': 90 * 1024}
+    assert by_name['llama3.3:70b']['weights_bytes'] == 42520397704
+    assert by_name['llama3.1:8b']['kv_bytes_per_token']['f16'] == 128 * 1024
+    assert by_name['nomic-embed-text']['kv_bytes_per_token']['f16'] == 0
+    assert by_name['nomic-embed-text']['context'] == 2048
+
+
+def test_plan_from_recorded_show_answers_refuses_the_70b_on_24gb():
+    result = plan_from_show(SMI_24GB, ['llama3.3:70b', 'llama3.1:8b', 'nomic-embed-text'])
+    assert result['fits'] is False
+    assert result['settings'] == {}
+    assert result['error'] == (
+        'llama3.3:70b cannot fit in GPU memory even at context 2048, KV cache q4_0, 1 request(s) at a time: '
+        'llama3.3:70b needs 40.5 GiB, but 1 GPU(s) have 24.0 GiB (21.6 GiB with 10% headroom); '
+        'fits: llama3.1:8b, nomic-embed-text')
+
+
+def test_plan_from_recorded_show_answers_without_gpu():
+    result = plan_from_show(SMI_NO_GPU, list(RECORDED))
+    assert (result['fits'], result['settings'], result['models']) == (True, {}, [])
+    assert result['reasons'] == ['no NVIDIA GPU found: Ollama runs on the CPU, settings left to ollama_settings']
+
+
+def worked_examples():
+    """The rows of the worked examples table in docs/vram-sizing.md, each as its cells."""
+    with open(DOC, encoding='utf-8') as handle:
+        section = handle.read().split('\n## Worked examples\n', 1)[1].split('\n## ', 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith('|')]
+    return [[cell.strip() for cell in line.strip('|').split(' | ')] for line in lines[2:]]
+
+
+def as_documented(result):
+    """The Plan and Estimate cells of a worked example, as the doc writes them for this plan."""
+    if not result['fits']:
+        context, kv, parallel, needs = re.search(
+            r'even at context ([0-9]+), KV cache (\w+), ([0-9]+) request\(s\) at a time: \S+ needs ([0-9.]+ GiB)',
+            result['error']).groups()
+        return 'refused: needs %s even at %s / %s / %s' % (needs, context, kv, parallel), '-'
+    return (' '.join('%s=%s' % (name.replace('OLLAMA_', ''), str(value).lower())
+                     for name, value in result['settings'].items()),
+            '%s of %.1f' % (gib(result['estimate_bytes']), result['vram_usable_bytes'] / float(GIB)))
+
+
+def test_worked_examples_in_the_doc_match_the_plan():
+    rows = worked_examples()
+    assert len(rows) >= 7
+    wrong = []
+    for row in rows:
+        memory, models, planned, together = row
+        # "(24564)" or "(2 x 49140)": the cards' memory.total; flash attention capable like all the examples.
+        cards = re.search(r'\((?:([0-9]+) x )?([0-9]+)\)', memory)
+        assert cards, 'no "(MiB)" or "(N x MiB)" in the row: %s' % ' | '.join(row)
+        count, mib = cards.groups()
+        context = re.search(r'ollama_vram_context_length: ([0-9]+)', memory)
+        result = plan(parse_nvidia_smi(SMI_80GB.replace('81920', mib) * int(count or 1)),
+                      [{'name': name} for name in models.split(', ')],
+                      context_length=int(context.group(1)) if context else 8192)
+        computed = as_documented(result)
+        # A remark in parentheses may follow the settings.
+        if computed != (planned.split(' (', 1)[0], together):
+            wrong.append('%s\n  computed: %s | %s' % (' | '.join(row), computed[0], computed[1]))
+    assert not wrong, 'docs/vram-sizing.md worked examples differ from the plan:\n' + '\n'.join(wrong)
