@@ -95,7 +95,7 @@ def registry_url():
 @pytest.fixture
 def registry(registry_url):
     """The session registry, reset to its defaults around each test."""
-    defaults = dict(revision=1, blob_mode='redirect', cdn_host=None, corrupt=False, interrupt=None, rate=0)
+    defaults = dict(revision=1, blob_mode='redirect', cdn_host=None, corrupt=False, interrupt=None, interrupt_every=None, rate=0)
     registry_url.configure(**defaults)
     yield registry_url
     registry_url.configure(**defaults)

@@ -7,6 +7,7 @@ Test controls live under /_double/: POST /_double/config with any of
   cdn_host              host[:port] for the 307 Location (default: the Host the client used)
   corrupt (bool)        serve blob bodies with one byte flipped
   interrupt (int)       the next blob body stops after this many bytes (once)
+  interrupt_every (int) every blob body stops after this many bytes, until set back to null
   rate (int)            blob bodies are sent at this many bytes per second (0: full speed)
 and GET/DELETE /_double/requests for the log of requests seen (method, path, a few headers).
 """
@@ -32,7 +33,7 @@ class RegistryState:
     def __init__(self, revision=1):
         self.lock = threading.Lock()
         self.config = {"revision": revision, "blob_mode": "redirect", "cdn_host": None, "corrupt": False, "interrupt": None,
-                       "rate": 0}
+                       "interrupt_every": None, "rate": 0}
         self.requests = []
         self.pushed_manifests = {}
         self.pushed_blobs = {}
@@ -127,6 +128,8 @@ class RegistryHandler(Handler):
             corrupt, interrupt = state.config["corrupt"], state.config["interrupt"]
             if interrupt is not None and self.command == "GET":
                 state.config["interrupt"] = None
+            elif interrupt is None:
+                interrupt = state.config["interrupt_every"]
         if corrupt:
             data = bytes([data[0] ^ 0xFF]) + data[1:]
         status, body = 200, data

@@ -132,21 +132,44 @@ class _Download:
         size = min(max(self.total // MAX_PARTS, MIN_PART), MAX_PART)
         parts = [(offset, min(size, self.total - offset)) for offset in range(0, self.total, size)]
         data_path = self.store.blob_path(self.digest) + "-partial"
-        with open(data_path, "wb") as f:
-            f.truncate(self.total)
+        completed = self._resumable(data_path, parts)
+        if completed is None:
+            completed = [0] * len(parts)
+            with open(data_path, "wb") as f:
+                f.truncate(self.total)
+        self.completed = sum(completed)
         for index, (offset, length) in enumerate(parts):
-            self._part(direct, data_path, index, offset, length)
+            if completed[index] < length:
+                self._part(direct, data_path, index, offset, length, completed[index])
         os.replace(data_path, self.store.blob_path(self.digest))
         for index in range(len(parts)):
             _remove(data_path + "-%d" % index)
         self.report(force=True)
 
-    def _part(self, url, data_path, index, offset, length):
+    def _resumable(self, data_path, parts):
+        """Bytes done per part of an earlier pull of this blob (its -partial-N files), or None to start over."""
+        try:
+            if os.path.getsize(data_path) != self.total:
+                return None
+            completed = []
+            for index, (offset, length) in enumerate(parts):
+                with open(data_path + "-%d" % index) as meta:
+                    part = json.load(meta)
+                if (part.get("Offset"), part.get("Size")) != (offset, length) or not 0 <= part.get("Completed", -1) <= length:
+                    return None
+                completed.append(part["Completed"])
+            return completed
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def _part(self, url, data_path, index, offset, length, done):
         meta_path = data_path + "-%d" % index
-        done = 0
-        for attempt in range(MAX_RETRIES):
+
+        def record():
             with open(meta_path, "w") as meta:
                 json.dump({"N": index, "Offset": offset, "Size": length, "Completed": done}, meta)
+        for attempt in range(MAX_RETRIES):
+            record()
             headers = {"Range": "bytes=%d-%d" % (offset + done, offset + length - 1)}
             try:
                 # Ranged GETs go straight to the direct URL; no auth headers travel there.
@@ -165,6 +188,8 @@ class _Download:
                         self.report()
                 return
             except (OSError, http.client.HTTPException, TransferError) as exc:
+                # What arrived stays: the next attempt, or the next pull, asks only for the rest.
+                record()
                 if attempt == MAX_RETRIES - 1:
                     raise TransferError("%s part %d attempt %d failed: unexpected EOF" % (self.digest[7:19], index, attempt)) from exc
                 time.sleep(0.05 * (attempt + 1))

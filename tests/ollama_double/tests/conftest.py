@@ -20,7 +20,7 @@ def registry_url():
 def registry(registry_url):
     """The session registry, reset to defaults around each test."""
     api = Api(registry_url)
-    defaults = {"revision": 1, "blob_mode": "redirect", "cdn_host": None, "corrupt": False, "interrupt": None, "rate": 0}
+    defaults = {"revision": 1, "blob_mode": "redirect", "cdn_host": None, "corrupt": False, "interrupt": None, "interrupt_every": None, "rate": 0}
     api.post("/_double/config", defaults)
     api.raw("DELETE", "/_double/requests")
     yield api

@@ -108,6 +108,27 @@ def test_flaky_connection_is_retried(double, registry):
     assert double.post("/api/pull", {"model": "all-minilm", "stream": False}) == (200, {"status": "success"})
 
 
+def test_failed_pull_is_resumed_by_the_next_pull(tmp_path, double, registry, registry_url):
+    # Every attempt gets 1000 more bytes: the pull gives up after its retries, the bytes it has stay. The blob
+    # URL on another host name, so that the ranged GETs are the only bodies.
+    cdn = registry_url.split("://")[1].replace("127.0.0.1", "localhost")
+    registry.post("/_double/config", {"interrupt_every": 1000, "cdn_host": cdn})
+    registry.raw("DELETE", "/_double/requests")
+    status, body = double.post("/api/pull", {"model": "all-minilm", "stream": False})
+    assert status == 500 and "unexpected EOF" in body["error"]
+    blobs = tmp_path / "models" / "blobs"
+    assert sorted(f[71:] for f in os.listdir(blobs) if "partial" in f) == ["-partial", "-partial-0"]
+    first = [r for r in registry.json("GET", "/_double/requests")[1] if r.get("range")]
+    cut = first[0]["path"]
+    assert [r["range"].split("-")[0] for r in first if r["path"] == cut] == ["bytes=%d" % (1000 * n) for n in range(6)]
+    registry.post("/_double/config", {"interrupt_every": None})
+    registry.raw("DELETE", "/_double/requests")
+    assert double.post("/api/pull", {"model": "all-minilm", "stream": False}) == (200, {"status": "success"})
+    again = [r["range"] for r in registry.json("GET", "/_double/requests")[1] if r.get("range") and r["path"] == cut]
+    assert len(again) == 1 and again[0].startswith("bytes=6000-")
+    assert not [f for f in os.listdir(blobs) if "partial" in f]
+
+
 def test_interrupted_pull_then_restart(tmp_path, registry, registry_url):
     models = tmp_path / "models"
     registry.post("/_double/config", {"rate": 200000})

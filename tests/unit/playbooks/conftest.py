@@ -54,3 +54,18 @@ def run_playbook(tmp_path):
         return subprocess.run(command, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300,
                               check=False)
     return run
+
+
+@pytest.fixture
+def run_repo_playbook(tmp_path):
+    """run_repo_playbook(relative_path, inventory, extra_vars) -> CompletedProcess: one of the collection's playbooks."""
+    def run(playbook, inventory, extra_vars):
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=_collections_path(), ANSIBLE_NOCOLOR='1',
+                   ANSIBLE_RETRY_FILES_ENABLED='0', ANSIBLE_LOCAL_TEMP=str(tmp_path / 'tmp'),
+                   ANSIBLE_HOME=str(tmp_path / 'ansible-home'))
+        variables = dict(extra_vars, ansible_python_interpreter=sys.executable)
+        command = [sys.executable, '-m', 'ansible.cli.playbook', '-i', inventory, '-c', 'local',
+                   '-e', json.dumps(variables), os.path.join(ROOT, playbook)]
+        return subprocess.run(command, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300,
+                              check=False)
+    return run
