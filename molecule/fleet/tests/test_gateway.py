@@ -5,6 +5,7 @@ Every serving host serves smollm2:135m and support-bot; fleet-d12-native also al
 fleet-d13-native also qwen2.5:0.5b and answers slower (2 tokens/s). Which serving host answered is read from
 the serving hosts' access logs, where every request from the gateway carries the gateway's key name.
 """
+import concurrent.futures
 import json
 import os
 import re
@@ -91,6 +92,63 @@ def test_a_model_on_every_host_is_spread_over_them(http):
     seen = landed(lambda: [generate(http, SHARED).raise_for_status() for unused in range(6)])
     assert sum(len(requests) for requests in seen.values()) == 6
     assert len([name for name in NAMES if seen[name]]) >= 2, seen
+
+
+def ollama_process(name):
+    """(main PID of the serving host's Ollama, prefix that runs a command in its network namespace)."""
+    host = SERVING[name]
+    if name == "fleet-d13-compose":
+        pid = host.check_output("docker inspect --format '{{.State.Pid}}' ollama")
+        return pid, "nsenter --target %s --net " % pid
+    return host.check_output("systemctl show --property=MainPID --value ollama"), ""
+
+
+def hold(name, held):
+    """Stop (held=True) or continue a serving host's Ollama where it is; its connections stay open."""
+    SERVING[name].check_output("kill -%s %s" % ("STOP" if held else "CONT", ollama_process(name)[0]))
+
+
+def unread_request_bytes(name):
+    """Bytes that reached the held Ollama and wait unread: a request the serving host is forwarding to it."""
+    unused_pid, prefix = ollama_process(name)
+    lines = SERVING[name].check_output(prefix + "ss -Htn state established '( sport = :11434 )'").splitlines()
+    return sum(int(line.split()[0]) for line in lines)
+
+
+def test_new_requests_go_to_the_hosts_with_the_fewest_running(http, tls):
+    """least_conn: while one host of a model's pool works on a request, new requests for that model go to the others."""
+    httpx = pytest.importorskip("httpx")
+    held = list(NAMES)
+    for name in held:
+        hold(name, True)
+    stream = {}
+
+    def long_request():
+        with httpx.Client(base_url=BASE, verify=tls, timeout=120) as client:
+            reply = client.post("/api/generate", headers=auth(), json={"model": SHARED, "prompt": "a long story", "stream": False})
+        stream.update(status=reply.status_code)
+
+    worker = threading.Thread(target=long_request)
+    try:
+        worker.start()
+        deadline = time.monotonic() + 20
+        busy = []
+        while not busy and time.monotonic() < deadline:
+            time.sleep(0.5)
+            busy = [name for name in NAMES if unread_request_bytes(name) > 0]
+        assert len(busy) == 1, busy
+        for name in NAMES:
+            if name != busy[0]:
+                hold(name, False)
+                held.remove(name)
+        # Round robin would send two of these six to the busy host, where they would wait.
+        seen = landed(lambda: [generate(http, SHARED).raise_for_status() for unused in range(6)])
+    finally:
+        for name in held:
+            hold(name, False)
+    worker.join()
+    assert stream["status"] == 200
+    assert sum(len(requests) for requests in seen.values()) == 6 and seen[busy[0]] == [], seen
 
 
 @pytest.mark.parametrize("spelling", ["SmolLM2:135m", "library/smollm2:135m", "registry.ollama.ai/library/smollm2:135m"])
@@ -204,10 +262,17 @@ def test_healthz_counts_serving_hosts_without_names(http):
 
 
 def test_a_stopped_serving_host_is_routed_around(http):
+    errors_before = len(GATEWAY.check_output("cat /var/log/nginx/ollama-proxy.error.log").splitlines())
     SERVING[HOST_B].check_output("systemctl stop nginx")
     try:
-        seen = landed(lambda: [generate(http, SHARED).raise_for_status() for unused in range(6)])
-        assert sum(len(requests) for requests in seen.values()) == 6 and seen[HOST_B] == []
+        seen = landed(lambda: [generate(http, SHARED).raise_for_status() for unused in range(9)])
+        assert sum(len(requests) for requests in seen.values()) == 9 and seen[HOST_B] == []
+        # Passive health: after gateway_max_fails (2) refused connections the host rests for gateway_fail_timeout
+        # (10 s), so nine requests in a few seconds try it at most twice (least_conn alone would try it every third).
+        errors = GATEWAY.check_output("cat /var/log/nginx/ollama-proxy.error.log").splitlines()[errors_before:]
+        # Only fleet-d13-native refuses connections meanwhile.
+        tried = [line for line in errors if "connect() failed" in line and "/api/generate" in line]
+        assert 1 <= len(tried) <= 2, errors
         assert healthz(http) == (200, {"status": "ok", "serving_hosts": 3, "up": 2, "drained": 0, "down": 1})
         reply = generate(http, ONLY_B)
         assert reply.status_code == 502
@@ -215,6 +280,23 @@ def test_a_stopped_serving_host_is_routed_around(http):
     finally:
         SERVING[HOST_B].check_output("systemctl start nginx")
     assert healthz(http)[1]["up"] == 3
+
+
+def test_the_gateway_limits_each_client_and_the_serving_hosts_do_not_limit_the_gateway(http):
+    """Past its burst (20) a client gets 429 from the gateway itself; what the gateway sends on is never refused."""
+    before_b = len(log_entries(HOST_B))
+    log_before = len(GATEWAY.check_output("cat %s" % LOG).splitlines())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=15) as pool:
+        codes = list(pool.map(lambda unused: generate(http, ONLY_B, tokens=1).status_code, range(60)))
+    assert 429 in codes and 200 in codes and set(codes) <= {200, 429}, codes
+    gateway_log = [json.loads(line) for line in GATEWAY.check_output("cat %s" % LOG).splitlines()[log_before:] if line.strip()]
+    refused = [e for e in gateway_log if e["status"] == 429]
+    # Refused at the gateway: no serving host was asked.
+    assert len(refused) == codes.count(429) and all(e["upstream_addr"] == "" for e in refused)
+    time.sleep(0.5)
+    forwarded = [e for e in log_entries(HOST_B)[before_b:] if e["api_key"] == "gateway" and e["uri"] == "/api/generate"]
+    assert len(forwarded) == codes.count(200) and {e["status"] for e in forwarded} == {200}
+    time.sleep(3)  # let the bucket refill for the next test
 
 
 def test_serving_hosts_certificates_are_verified(http):
