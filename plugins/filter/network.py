@@ -159,6 +159,56 @@ def ufw_misplaced_rules(rules_texts, top_rules):
     return misplaced
 
 
+def _held_rules(rules_texts):
+    """{4: [(rule, comment hex)], 6: [...]} of UFW's user rules files, in UFW's order; None for a file not read."""
+    if isinstance(rules_texts, str):
+        rules_texts = [rules_texts]
+    held = {4: None, 6: None}
+    for text in rules_texts or []:
+        text = str(text)
+        # user6.rules names its chains ufw6-*; its tuples' "any" is ::/0.
+        family = 6 if "ufw6-user-input" in text or " ::/0 " in text else 4
+        held[family] = [(_tuple_rule(line), line.rsplit(" comment=", 1)[1].strip() if " comment=" in line else "")
+                        for line in text.splitlines() if line.startswith("### tuple ###")]
+    return held
+
+
+def ufw_missing_rules(rules_texts, wanted, ipv6=True, in_place=False):
+    """The ``wanted`` rules UFW does not hold yet, in their order: those ``community.general.ufw`` would change.
+
+    A rule is held when UFW's user rules files have one for the same traffic with the same action and comment, in
+    the file of each address family it applies to (a rule "from any" in both with ``ipv6``). With ``in_place``,
+    the n-th wanted rule must also be UFW's n-th rule, as for the rules that must come first.
+    """
+    held = _held_rules(rules_texts)
+    missing = []
+    for index, rule in enumerate(wanted or []):
+        source = _ufw_address(str(rule.get("from", "any")))
+        network = None if source == "any" else _parse(source, strict=False)
+        families = [network.version] if network is not None else ([4, 6] if ipv6 else [4])
+        key, comment = _rule_key(rule), str(rule.get("comment") or "").encode("utf-8").hex()
+        for family in families:
+            positions = [position for position, (rule_held, comment_held) in enumerate(held[family] or [])
+                         if rule_held is not None and _rule_key(rule_held) == key and comment_held == comment]
+            if (index not in positions) if in_place else not positions:
+                missing.append(rule)
+                break
+    return missing
+
+
+def ufw_settings(texts):
+    """NAME: value of UFW's settings files (/etc/ufw/ufw.conf, /etc/default/ufw), quotes removed."""
+    if isinstance(texts, str):
+        texts = [texts]
+    settings = {}
+    for text in texts or []:
+        for line in str(text).splitlines():
+            name, sep, value = line.strip().partition("=")
+            if sep and name and not name.startswith("#"):
+                settings[name] = value.strip().strip('"')
+    return settings
+
+
 def _port_matches(rule_port, port):
     text = str(rule_port)
     if text == "any":
@@ -200,6 +250,8 @@ class FilterModule(object):
             "invalid_networks": invalid_networks,
             "network_version": network_version,
             "ufw_stale_rules": ufw_stale_rules,
+            "ufw_missing_rules": ufw_missing_rules,
+            "ufw_settings": ufw_settings,
             "ufw_misplaced_rules": ufw_misplaced_rules,
             "ufw_allows": ufw_allows,
         }

@@ -64,7 +64,7 @@ def test_network_version():
 def test_filter_map():
     filters = network.FilterModule().filters()
     assert set(filters) == {"invalid_networks", "network_version", "ufw_stale_rules", "ufw_misplaced_rules",
-                            "ufw_allows"}
+                            "ufw_missing_rules", "ufw_settings", "ufw_allows"}
 
 
 COMMENT = "managed by test"
@@ -182,3 +182,52 @@ def test_ufw_allows_first_match_wins():
 def test_ufw_allows_needs_an_address():
     with pytest.raises(AnsibleFilterError):
         network.ufw_allows([], 22, "10.0.0.0/8")
+
+
+SSH_ANY = {"rule": "allow", "port": "22", "proto": "tcp", "from": "any", "route": False, "comment": COMMENT}
+PROXY_NET = {"rule": "allow", "port": "80", "proto": "tcp", "from": "10.0.0.0/8", "route": False, "comment": COMMENT}
+PROXY_V6 = {"rule": "allow", "port": "80", "proto": "tcp", "from": "fc00::/7", "route": False, "comment": COMMENT}
+ROUTE = {"rule": "allow", "port": "8000", "proto": "tcp", "from": "any", "route": True, "comment": COMMENT}
+
+
+def test_ufw_missing_rules_skips_what_ufw_holds():
+    assert network.ufw_missing_rules([USER_RULES, USER6_RULES], [SSH_ANY, PROXY_NET, PROXY_V6]) == []
+
+
+@pytest.mark.parametrize("rule", [
+    dict(PROXY_NET, comment="another comment"),          # UFW would rewrite the comment
+    dict(PROXY_NET, rule="deny"),                       # another action
+    dict(PROXY_NET, port="81"),
+    dict(PROXY_NET, **{"from": "10.0.0.0/16"}),
+    dict(PROXY_V6, **{"from": "fd00::/8"}),
+    dict(SSH_ANY, port="2222"),
+])
+def test_ufw_missing_rules_returns_what_ufw_would_change(rule):
+    assert network.ufw_missing_rules([USER_RULES, USER6_RULES], [SSH_ANY, rule]) == [rule]
+
+
+def test_ufw_missing_rules_any_source_needs_both_families_with_ipv6():
+    # The route rule is held for IPv4 only.
+    assert network.ufw_missing_rules([USER_RULES, USER6_RULES], [ROUTE]) == [ROUTE]
+    assert network.ufw_missing_rules([USER_RULES, USER6_RULES], [ROUTE], ipv6=False) == []
+    # A file that could not be read holds nothing.
+    assert network.ufw_missing_rules([USER_RULES], [SSH_ANY]) == [SSH_ANY]
+    assert network.ufw_missing_rules([], [PROXY_NET]) == [PROXY_NET]
+
+
+def test_ufw_missing_rules_in_place():
+    deny = dict(DENY_OLLAMA, route=False, comment=COMMENT)
+    # USER_RULES holds the deny rule second: not in place for a rule that must come first.
+    assert network.ufw_missing_rules([USER_RULES, USER6_RULES], [deny], in_place=True) == [deny]
+    on_top = "### tuple ### deny tcp 11434 0.0.0.0/0 any 0.0.0.0/0 in comment=%s\n" % HEX
+    on_top6 = ":ufw6-user-input - [0:0]\n### tuple ### deny tcp 11434 ::/0 any ::/0 in comment=%s\n" % HEX
+    assert network.ufw_missing_rules([on_top, on_top6], [deny], in_place=True) == []
+    assert network.ufw_missing_rules([on_top, on_top6], [dict(deny, comment="")], in_place=True) == [dict(deny, comment="")]
+
+
+def test_ufw_settings():
+    conf = "# /etc/ufw/ufw.conf\n\nENABLED=yes\nLOGLEVEL=low\n"
+    default = 'IPV6=yes\nDEFAULT_INPUT_POLICY="DROP"\nDEFAULT_OUTPUT_POLICY="ACCEPT"\n#DEFAULT_X="no"\n'
+    assert network.ufw_settings([conf, default]) == {"ENABLED": "yes", "LOGLEVEL": "low", "IPV6": "yes",
+                                                     "DEFAULT_INPUT_POLICY": "DROP", "DEFAULT_OUTPUT_POLICY": "ACCEPT"}
+    assert network.ufw_settings([]) == {}
