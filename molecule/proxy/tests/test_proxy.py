@@ -282,7 +282,7 @@ def ipaddress_text(address):
 
 def test_rate_limit_zones_count_the_client_key():
     conf = SERVER.check_output("nginx -T 2>/dev/null")
-    assert "limit_req_zone $ollama_proxy_limited_client zone=ollama_proxy_req" in conf
+    assert "limit_req_zone $ollama_proxy_limited_client zone=ollama_proxy_req_by_client:" in conf
     assert "limit_conn_zone $ollama_proxy_limited_client zone=ollama_proxy_conn" in conf
     # Only the fleet gateway's key is exempt; everybody else is counted by the client key.
     limited = re.search(r"map \$ollama_proxy_key_role \$ollama_proxy_limited_client \{(.*?)\}", conf, re.S)
