@@ -8,7 +8,6 @@ import re
 
 import pytest
 
-from ansible_collections.llmops.ollama.plugins.filter.vram import vram_plan
 from ansible_collections.llmops.ollama.plugins.module_utils.vram import (
     GIB, KV_BYTES, MIB, VramError, canonical_name, compare, complete_metadata, estimate, gib, kv_bytes_per_token,
     metadata_from_show, parse_nvidia_smi, plan, select_gpus, table_metadata,
@@ -338,10 +337,10 @@ def test_kv_types_are_the_ones_ollama_accepts():
 
 
 def plan_from_show(smi, names, **options):
-    """The plan as tasks/vram.yml makes it for a server that has the models: registered /api/show results."""
-    shown = [{'item': name, 'json': RECORDED[name][0], 'status': 200, 'failed': False} for name in names]
-    return vram_plan([{'name': name} for name in names], parse_nvidia_smi(smi), shown=shown,
-                     tags=[RECORDED[name][1] for name in names], **options)
+    """The plan for a server that has the models: sized from its /api/show answers and /api/tags sizes, as the
+    vram_plan filter does with the role's registered results (module_utils tests cannot import controller code)."""
+    shown = dict((canonical_name(name), metadata_from_show(RECORDED[name][0], RECORDED[name][1]['size'])) for name in names)
+    return plan(parse_nvidia_smi(smi), [{'name': name} for name in names], shown=shown, **options)
 
 
 @pytest.mark.parametrize('smi, names, context, expected, together', [
