@@ -16,6 +16,12 @@ def test_container_healthy_from_pinned_image(host):
     assert "OLLAMA_KEEP_ALIVE=15m" in container["Config"]["Env"]
 
 
+def test_health_probed_every_second_while_starting(host):
+    # Debian 13's Docker 26 has start_interval (API 1.44): healthy right after the server answers.
+    healthcheck = inspect(host, "container", "ollama")["Config"]["Healthcheck"]
+    assert (healthcheck["StartInterval"], healthcheck["StartPeriod"], healthcheck["Interval"]) == (10**9, 10 * 10**9, 10 * 10**9)
+
+
 def test_port_published_on_loopback_only(host):
     bindings = inspect(host, "container", "ollama")["HostConfig"]["PortBindings"]["11434/tcp"]
     assert bindings == [{"HostIp": "127.0.0.1", "HostPort": "11434"}]

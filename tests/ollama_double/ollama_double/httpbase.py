@@ -1,5 +1,6 @@
 """HTTP plumbing shared by the API server and the registry (stdlib http.server, HTTP/1.1)."""
 import http.server
+import signal
 import socket
 import sys
 
@@ -95,6 +96,19 @@ class Server(http.server.ThreadingHTTPServer):
         # Clients that hang up mid-response (a pull reading only headers, a cancelled stream) are routine.
         if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             super().handle_error(request, client_address)
+
+    def serve_until_stopped(self):
+        """Serves until SIGTERM or SIGINT, as upstream's server does: as a container's PID 1 a process gets no
+        default SIGTERM action, and `docker stop` would otherwise wait its whole timeout before killing it."""
+        def stop(unused_signum, unused_frame):
+            raise KeyboardInterrupt
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            self.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.server_close()
 
 
 def split_hostport(text, default_port):

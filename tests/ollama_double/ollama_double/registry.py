@@ -257,8 +257,5 @@ def main(argv):
     host, port = split_hostport(listen, 5000)
     server = make_server(host, port, revision)
     print("registry listening on %s:%d" % server.server_address[:2], file=sys.stderr, flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    server.serve_until_stopped()
     return 0

@@ -1012,8 +1012,5 @@ def serve():
     gpu = server.app.scheduler.gpu_percent
     log("INFO", "types.go:131", "inference compute", id="GPU-0" if gpu else "cpu", library="cuda" if gpu else "cpu",
         total="24.0 GiB", available="23.1 GiB")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    server.serve_until_stopped()
     return 0

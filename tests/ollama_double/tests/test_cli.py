@@ -107,3 +107,32 @@ def test_formatting():
     assert [human_duration(s) for s in (0.5, 1, 30, 90, 600, 3600, 7200, 3 * 86400)] == [
         "Less than a second", "1 second", "30 seconds", "About a minute", "10 minutes", "About an hour", "2 hours", "3 days"]
     assert table(["A", "BB"], [["xxx", "y"]]) == "A      BB    \nxxx    y     \n"
+
+
+@pytest.mark.parametrize("command", [["serve"], ["registry", "--listen", "127.0.0.1:{port}"]])
+def test_sigterm_stops_the_server_cleanly(tmp_path, command):
+    """Upstream's server exits 0 on SIGTERM; without a handler, Python as a container's PID 1 would ignore it
+    and every `docker stop` would wait out its timeout."""
+    import signal
+    import socket
+    import time
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, OLLAMA_HOST="127.0.0.1:%d" % port, OLLAMA_MODELS=str(tmp_path / "models"))
+    proc = subprocess.Popen([BIN] + [arg.format(port=port) for arg in command], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=5) == 0
+    finally:
+        proc.kill()
+        proc.wait()

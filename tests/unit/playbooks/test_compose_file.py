@@ -51,6 +51,15 @@ def test_gpu_reservation_takes_the_chosen_gpus(run_playbook, tmp_path, devices, 
     assert reservation == [dict(expected, driver='nvidia', capabilities=['gpu'])]
 
 
+@pytest.mark.parametrize('api_version, probed_every_second', [('1.44', True), ('1.51', True), ('1.43', False), ('', False)])
+def test_start_interval_only_where_docker_knows_it(run_playbook, tmp_path, api_version, probed_every_second):
+    result, compose = render(run_playbook, tmp_path, _ollama_docker_api_version={'rc': 0 if api_version else 1, 'stdout': api_version})
+    assert result.returncode == 0, result.stdout + result.stderr
+    healthcheck = compose['services']['ollama']['healthcheck']
+    assert healthcheck.get('start_interval') == ('1s' if probed_every_second else None)
+    assert (healthcheck['interval'], healthcheck['start_period']) == ('10s', '10s')
+
+
 def test_no_reservation_without_gpus(run_playbook, tmp_path):
     result, compose = render(run_playbook, tmp_path, ollama_compose_gpus=False)
     assert result.returncode == 0, result.stdout + result.stderr
