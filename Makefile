@@ -8,16 +8,17 @@ demo:
 demo-down:
 	bash tests/harness/demo.sh down
 
-# Every test: unit, lint, sanity, the demo end to end and every Molecule scenario.
-test: setup
+# Every test: the set-up, unit, lint, sanity, the demo end to end and every Molecule scenario, two steps at a
+# time (LLMOPS_TEST_JOBS), checked against the time budget in docs/testing.md.
+test:
 	bash tests/harness/run-tests.sh full
 
 # Unit tests, ansible-lint and ansible-test only (no test hosts).
-test-fast: setup
+test-fast:
 	bash tests/harness/run-tests.sh fast
 
-# One scenario: make molecule SCENARIO=ollama_native
-molecule: setup
+# One scenario (and the set-up it needs): make molecule SCENARIO=ollama_native
+molecule:
 	bash tests/harness/run-tests.sh full $(SCENARIO)
 
 setup:

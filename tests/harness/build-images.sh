@@ -37,11 +37,16 @@ build() {
   echo "built $repo:$recipe_hash"
 }
 
-targets=${*:-debian12 debian13}
-for target in $targets; do
+# Both at once: debootstrap mostly waits for the archive and the disk.
+pids=()
+for target in ${*:-debian12 debian13}; do
   case $target in
-    debian12) build debian12 bookworm ;;
-    debian13) build debian13 trixie ;;
+    debian12) build debian12 bookworm & ;;
+    debian13) build debian13 trixie & ;;
     *) echo "unknown image $target (known: debian12 debian13)" >&2; exit 2 ;;
   esac
+  pids+=($!)
 done
+status=0
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+exit $status

@@ -13,5 +13,6 @@ export PY_COLORS=0
 export ANSIBLE_HOST_KEY_CHECKING=false
 export MOLECULE_NO_LOG=false
 
-log() { printf '\n==> %s\n' "$*"; }
+# With the seconds since the script started: where a slow run spends its time shows in its log.
+log() { printf '\n==> [%ss] %s\n' "$SECONDS" "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -30,9 +30,20 @@ VERSIONS = (
 )
 LATEST = "0.32.15"
 MTIME = 1766016000  # 2025-12-18, fixed so archives are byte-for-byte reproducible
-BASE_IMAGE = "llmops/debian12-systemd:latest"
+SYSTEM_IMAGE = "llmops/debian12-systemd:latest"
+BASE_IMAGE = "llmops/ollama-double-base:latest"
+BASE_SCRIPT = os.path.join(HERE, "slim-base.sh")
 REGISTRY_IMAGE = "llmops/ollama-registry:latest"
 LABEL = "org.llmops.ollama-double.source"
+# Python, a shell and a few coreutils from the test-host image, nothing else (slim-base.sh).
+BASE_DOCKERFILE = """FROM {system} AS system
+COPY slim-base.sh /
+RUN sh /slim-base.sh
+FROM scratch
+COPY --from=system /slim/ /
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+LABEL {label}="{source}"
+"""
 DOCKERFILE = """FROM {base}
 COPY usr/ /usr/
 ENV OLLAMA_HOST=0.0.0.0:11434
@@ -119,7 +130,8 @@ def _docker(*args, **kwargs):
 
 
 def build_image(tag, files, template, version):
-    source = hashlib.sha256(template.encode() + tar_bytes(files)).hexdigest()
+    base = _docker("image", "inspect", "-f", "{{.Id}}", BASE_IMAGE).stdout.strip()
+    source = hashlib.sha256(base.encode() + template.encode() + tar_bytes(files)).hexdigest()
     found = _docker("image", "inspect", "-f", '{{ index .Config.Labels "%s" }}' % LABEL, tag, check=False)
     if found.returncode == 0 and found.stdout.strip() == source:
         print("%s is up to date" % tag)
@@ -137,7 +149,26 @@ def build_image(tag, files, template, version):
     print("built %s" % tag)
 
 
+def build_base_image():
+    """The double's base image, rebuilt when the test-host image or slim-base.sh changes."""
+    system = _docker("image", "inspect", "-f", "{{.Id}}", SYSTEM_IMAGE).stdout.strip()
+    with open(BASE_SCRIPT, "rb") as f:
+        script = f.read()
+    source = hashlib.sha256(system.encode() + script + BASE_DOCKERFILE.encode()).hexdigest()
+    found = _docker("image", "inspect", "-f", '{{ index .Config.Labels "%s" }}' % LABEL, BASE_IMAGE, check=False)
+    if found.returncode == 0 and found.stdout.strip() == source:
+        print("%s is up to date" % BASE_IMAGE)
+        return
+    with tempfile.TemporaryDirectory() as ctx:
+        shutil.copy(BASE_SCRIPT, os.path.join(ctx, "slim-base.sh"))
+        with open(os.path.join(ctx, "Dockerfile"), "w") as f:
+            f.write(BASE_DOCKERFILE.format(system=SYSTEM_IMAGE, label=LABEL, source=source))
+        _docker("build", "--pull=false", "-q", "-t", BASE_IMAGE, ctx)
+    print("built %s" % BASE_IMAGE)
+
+
 def build_images(out, save):
+    build_base_image()
     for version, unused_ext, broken in VERSIONS:
         tag = "ollama/ollama:%s" % version
         build_image(tag, tree(version, broken), DOCKERFILE, version)
