@@ -39,7 +39,9 @@ build() {
 
 # Both at once: debootstrap mostly waits for the archive and the disk.
 pids=()
-for target in ${*:-debian12 debian13}; do
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(debian12 debian13)
+for target in "${targets[@]}"; do
   case $target in
     debian12) build debian12 bookworm & ;;
     debian13) build debian13 trixie & ;;

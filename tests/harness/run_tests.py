@@ -242,8 +242,8 @@ def main():
     print('\n==> summary')
     for step in steps:
         limit = budget.seconds.get(step.key)
-        print('%7s  %-6s %-8s %s' % ('%ss' % step.seconds if step.seconds is not None else '-', step.state,
-                                       '(%ss)' % limit if limit else '', step.title))
+        took = '%ss' % step.seconds if step.seconds is not None else '-'
+        print('%7s  %-6s %-8s %s' % (took, step.state, '(%ss)' % limit if limit else '', step.title))
     print('%7ss  wall time, %d at a time' % (int(wall), args.jobs))
     failed = [s for s in steps if s.state != 'passed']
     for step in failed:

@@ -3,15 +3,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """firewall and nginx_proxy know apt, UFW and www-data only: elsewhere they stop first, in one line."""
 
-import os
-import sys
-
 import pytest
 
 # The roles' handlers name community.general modules, which Ansible resolves when it includes a role. They come
 # with the `ansible` package (the harness's venv, where the pytest step runs this); ansible-test's unit-test venv
 # has ansible-core alone.
-COMMUNITY = any(os.path.isdir(os.path.join(path, 'ansible_collections', 'community', 'general')) for path in sys.path)
 
 PLAYBOOK = '''
 - name: Run the role
@@ -29,7 +25,7 @@ MESSAGES = {
 }
 
 
-@pytest.mark.skipif(not COMMUNITY, reason='community.general is not installed here (ansible-test units); the pytest step runs it')
+@pytest.mark.needs_ansible_package
 @pytest.mark.parametrize('role', sorted(MESSAGES))
 def test_role_refuses_a_rhel_host_in_its_first_task(run_playbook, role):
     result = run_playbook(PLAYBOOK.format(role=role), 'rhel9')

@@ -77,10 +77,7 @@ def fleet(tmp_path, registry, start_ollama):
 
 # report.yml uses community.crypto, which comes with the `ansible` package (the harness's venv, where the pytest
 # step runs this); ansible-test's unit-test venv has ansible-core alone.
-COMMUNITY = any(os.path.isdir(os.path.join(path, 'ansible_collections', 'community', 'crypto')) for path in sys.path)
-
-
-@pytest.mark.skipif(not COMMUNITY, reason='community.crypto is not installed here (ansible-test units); the pytest step runs it')
+@pytest.mark.needs_ansible_package
 def test_report_in_check_mode_flags_the_drifted_host(tmp_path, fleet):
     converge = tmp_path / 'converge.yml'
     converge.write_text('- hosts: ollama_servers:!gone-d\n  gather_facts: false\n  tasks:\n'
