@@ -8,7 +8,7 @@ demo:
 demo-down:
 	bash tests/harness/demo.sh down
 
-# Every test: the set-up, unit, lint, sanity, the demo end to end and every Molecule scenario, two steps at a
+# Every test: the set-up, unit, lint, sanity, the demo end to end and every Molecule scenario, three steps at a
 # time (LLMOPS_TEST_JOBS), checked against the time budget in docs/testing.md.
 test:
 	bash tests/harness/run-tests.sh full

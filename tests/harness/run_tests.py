@@ -9,10 +9,11 @@ Layers:
         and the time budget (docs/testing.md) checked against what this run took; with scenarios named,
         the set-up and those scenarios only
 
-Steps run in lanes (--jobs, default LLMOPS_TEST_JOBS or 2): a step starts when the steps it needs have passed
+Steps run in lanes (--jobs, default LLMOPS_TEST_JOBS or 3): a step starts when the steps it needs have passed
 and a lane is free, the one at the head of the longest chain of work first (its budget plus the longest chain of
 steps that need it: the image build before the unit tests, because every scenario waits for it). The test hosts spend much of their time waiting
-(systemd, apt, sleeps in the scenarios), so two scenarios at a time keep both cores of a small machine busy.
+(systemd, apt, sleeps in the scenarios): on a 2-core machine three steps at a time keep both cores busy (two left
+them idle 13% of the run, docs/testing.md).
 Each step's output goes to build/logs/<step>.log; the console gets one line when a step starts and one when it
 ends. Every step runs even after another failed (a step whose prerequisite failed is not run, and says so).
 The summary lists the time of every step, the end of each failed step's log, and `harness: N passed, M failed`;
@@ -37,6 +38,8 @@ LOGS = os.path.join(ROOT, 'build', 'logs')
 TIMES = os.path.join(ROOT, 'build', 'test-times.json')
 sys.path.insert(0, HERE)
 import test_budget  # noqa: E402  (beside this file)
+
+DEFAULT_JOBS = 3
 
 
 class Step:
@@ -222,8 +225,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('layer', nargs='?', default='full', choices=['fast', 'full'])
     parser.add_argument('scenarios', nargs='*', help='Molecule scenarios (default: all, and the demo)')
-    parser.add_argument('--jobs', '-j', type=int, default=int(os.environ.get('LLMOPS_TEST_JOBS', '2')),
-                        help='steps at a time (default LLMOPS_TEST_JOBS or 2)')
+    parser.add_argument('--jobs', '-j', type=int, default=int(os.environ.get('LLMOPS_TEST_JOBS', DEFAULT_JOBS)),
+                        help='steps at a time (default LLMOPS_TEST_JOBS or %d)' % DEFAULT_JOBS)
     args = parser.parse_args()
     if args.jobs < 1:
         parser.error('--jobs must be 1 or more')
