@@ -2,18 +2,20 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Latency the fleet gateway adds to a request: the same requests straight to a serving host's proxy and through
-the gateway, alternating, on the hosts of the `fleet` Molecule scenario (the product's roles as site.yml
-converges them: nginx_proxy with TLS on the serving hosts, the gateway role on fleet-gateway).
+the gateway, alternating, on the hosts of a Molecule scenario (the product's roles as site.yml converges them:
+nginx_proxy with TLS on the serving hosts, the gateway role on the gateway hosts).
 
     source tests/harness/lib.sh
-    python benchmarks/gateway_latency.py [--requests N] [--keep] [--out FILE.json]
+    python benchmarks/gateway_latency.py [--scenario fleet|gateway_ha] [--requests N] [--keep] [--out FILE.json]
 
+fleet: one gateway in front of three serving hosts. gateway_ha: two gateways behind their floating address, two
+serving hosts paced at 20 tokens/s (the generation's figures include that pacing on both paths alike).
 It creates and converges the scenario's hosts (several minutes) unless they are up already, drains every serving
-host but fleet-d12-native from the gateway (playbooks/drain.yml) so both paths end on the same host, measures, puts
-them back, and destroys the hosts unless --keep. Cases: GET /api/version (the whole answer) and a streamed
-generation of 4 tokens (first chunk and whole stream). One keep-alive TLS connection per path, requests alternate
-between direct and gateway so the machine's noise hits both alike, and they are paced under the proxies' default
-rate limit (10 requests/s per credential). Prints median and p99 per case and the difference; not a timed test
+host but one from the gateways (playbooks/drain.yml) so both paths end on the same host, measures, puts them back,
+and destroys the hosts unless --keep. Cases: GET /api/version (the whole answer) and a streamed generation of 4
+tokens (first chunk and whole stream). One keep-alive TLS connection per path, requests alternate between direct
+and gateway so the machine's noise hits both alike, and they are paced under the proxies' default rate limit
+(10 requests/s per credential). Prints median and p99 per case and the difference; not a timed test
 (docs/performance.md).
 """
 import argparse
@@ -28,10 +30,14 @@ import sys
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KEY = "sk-fleet-test-0123456789abcdef"  # the scenario's inference key, valid on every host
-MODEL = "support-bot"
-DIRECT = "fleet-d12-native"
-OTHERS = ["fleet-d13-native", "fleet-d13-compose"]
+SCENARIOS = {
+    # The scenario's inference key (valid on every host), its model, the gateways, the serving host both paths end on
+    # and the others (drained meanwhile); the floating address where the gateways share one.
+    "fleet": {"key": "sk-fleet-test-0123456789abcdef", "model": "support-bot", "gateways": ["fleet-gateway"],
+              "direct": "fleet-d12-native", "others": ["fleet-d13-native", "fleet-d13-compose"], "address": None},
+    "gateway_ha": {"key": "sk-ha-app-0123456789abcdef", "model": "smollm2:135m", "gateways": ["ha-gw1", "ha-gw2"],
+                   "direct": "ha-serve1", "others": ["ha-serve2"], "address": "10.231.0.250"},
+}
 PACE = 0.11  # seconds between two requests with the same credential
 
 
@@ -43,17 +49,26 @@ def address(container):
     return docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", container).split()[0]
 
 
-def molecule(command):
-    subprocess.run(["molecule", command, "-s", "fleet"], check=True, stdout=subprocess.DEVNULL)
+def molecule(scenario, command):
+    subprocess.run(["molecule", command, "-s", scenario], check=True, stdout=subprocess.DEVNULL)
 
 
-def drain(hosts, state):
-    """playbooks/drain.yml on the gateway, reached with docker exec from an inventory of its own."""
+def holder(scenario):
+    """The gateway that answers on the scenario's gateway address: the one holding the floating address, or the only one."""
+    for name in scenario["gateways"]:
+        if not scenario["address"] or scenario["address"] + "/" in docker("exec", name, "ip", "-4", "-o", "addr", "show"):
+            return name
+    sys.exit("no gateway holds %s" % scenario["address"])
+
+
+def drain(scenario, hosts, state):
+    """playbooks/drain.yml on every gateway, reached with docker exec from an inventory of its own."""
     inventory = os.path.join(REPO, "build", "benchmarks", "gateway_latency_inventory.json")
     os.makedirs(os.path.dirname(inventory), exist_ok=True)
+    gateways = dict((name, {"ansible_connection": "community.docker.docker", "ansible_user": "root"})
+                    for name in scenario["gateways"])
     with open(inventory, "w") as handle:
-        json.dump({"ollama_gateways": {"hosts": {"fleet-gateway": {"ansible_connection": "community.docker.docker",
-                                                                   "ansible_user": "root"}}}}, handle)
+        json.dump({"ollama_gateways": {"hosts": gateways}}, handle)
     subprocess.run(["ansible-playbook", "-i", inventory, os.path.join(REPO, "playbooks", "drain.yml"),
                     "-e", json.dumps({"gateway_drain_hosts": hosts, "gateway_drain_state": state})],
                    check=True, stdout=subprocess.DEVNULL)
@@ -67,9 +82,9 @@ def connection(host, certificate):
     return http.client.HTTPSConnection(host, 443, timeout=30, context=context)
 
 
-def timed(connection, host_header, method, path, body=None):
+def timed(connection, key, host_header, method, path, body=None):
     """(seconds to the first byte of the body, seconds to its end) of one request."""
-    headers = {"Authorization": "Bearer " + KEY, "Host": host_header}
+    headers = {"Authorization": "Bearer " + key, "Host": host_header}
     if body is not None:
         headers["Content-Type"] = "application/json"
     start = time.perf_counter()
@@ -92,41 +107,46 @@ def summary(samples):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="fleet", help="whose hosts (default fleet)")
     parser.add_argument("--requests", type=int, default=200, help="requests per case and path")
     parser.add_argument("--keep", action="store_true", help="leave the scenario's hosts up")
     parser.add_argument("--out", default="build/benchmarks/gateway_latency.json")
     args = parser.parse_args()
+    scenario = SCENARIOS[args.scenario]
+    key = scenario["key"]
 
-    up = subprocess.run(["docker", "inspect", "fleet-gateway"], capture_output=True, check=False).returncode == 0
+    up = subprocess.run(["docker", "inspect", scenario["gateways"][0]], capture_output=True, check=False).returncode == 0
     if not up:
         for command in ("create", "prepare", "converge"):
-            molecule(command)
-    drain(OTHERS, "drained")
+            molecule(args.scenario, command)
+    drain(scenario, scenario["others"], "drained")
     try:
+        gateway, direct = holder(scenario), scenario["direct"]
         certificates = {name: docker("exec", name, "cat", "/etc/nginx/ollama-proxy/tls/selfsigned.crt")
-                        for name in ("fleet-gateway", DIRECT)}
-        paths = {"direct": (address(DIRECT), DIRECT), "gateway": (address("fleet-gateway"), "fleet-gateway")}
-        connections = {path: connection(host, certificates[name]) for path, (host, name) in paths.items()}
-        generate = json.dumps({"model": MODEL, "prompt": "hi", "stream": True, "options": {"num_predict": 4}})
+                        for name in (gateway, direct)}
+        paths = {"direct": (address(direct), direct, direct),
+                 "gateway": (scenario["address"] or address(gateway), gateway, gateway)}
+        connections = {path: connection(host, certificates[name]) for path, (host, name, unused) in paths.items()}
+        generate = json.dumps({"model": scenario["model"], "prompt": "hi", "stream": True, "options": {"num_predict": 4}})
         cases = {"version": ("GET", "/api/version", None), "generate": ("POST", "/api/generate", generate)}
         samples = {case: {path: {"first": [], "total": []} for path in paths} for case in cases}
         for case, (method, url, body) in cases.items():
             for path in paths:  # warm-up: TLS handshake, keep-alive to the serving host
-                timed(connections[path], paths[path][1], method, url, body)
+                timed(connections[path], key, paths[path][2], method, url, body)
         for index in range(args.requests):
             for case, (method, url, body) in cases.items():
                 for path in (("direct", "gateway") if index % 2 else ("gateway", "direct")):
                     started = time.perf_counter()
-                    first, total = timed(connections[path], paths[path][1], method, url, body)
+                    first, total = timed(connections[path], key, paths[path][2], method, url, body)
                     samples[case][path]["first"].append(first)
                     samples[case][path]["total"].append(total)
                     time.sleep(max(0.0, PACE - (time.perf_counter() - started)))
     finally:
-        drain(OTHERS, "active")
+        drain(scenario, scenario["others"], "active")
         if not args.keep and not up:
-            molecule("destroy")
+            molecule(args.scenario, "destroy")
 
-    report = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+    report = {"scenario": args.scenario, "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                           "load_average_at_end": [round(value, 2) for value in os.getloadavg()]},
               "requests": args.requests, "cases": {}}
     print("%-34s %12s %12s %12s %12s %10s" % ("case", "direct p50", "gateway p50", "direct p99", "gateway p99", "added p50"))

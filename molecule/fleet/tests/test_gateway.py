@@ -9,6 +9,7 @@ import concurrent.futures
 import json
 import os
 import re
+import shlex
 import ssl
 import subprocess
 import threading
@@ -119,9 +120,28 @@ def unread_request_bytes(name):
     return sum(int(line.split()[0]) for line in lines)
 
 
+HAPROXY_ADMIN = r'''
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect("/run/haproxy/admin.sock")
+s.sendall(sys.argv[1].encode() + b"\n")
+print(b"".join(iter(lambda: s.recv(65536), b"")).decode())
+'''
+
+
+def health_checks(enabled):
+    """HAProxy's active checks of every serving host on or off (its admin socket, as an operator would)."""
+    for name in NAMES:
+        GATEWAY.check_output("python3 -c %s '%s health host_{0}/{0}'".format(host_id(name))
+                             % (shlex.quote(HAPROXY_ADMIN), "enable" if enabled else "disable"))
+
+
 def test_new_requests_go_to_the_hosts_with_the_fewest_running(http, tls):
-    """least_conn: while one host of a model's pool works on a request, new requests for that model go to the others."""
+    """leastconn: while one host of a model's pool works on a request, new requests for that model go to the others.
+    The checks are off meanwhile: a held Ollama fails them (they would take its host out, and their own requests
+    would wait on it beside the one this test looks for)."""
     httpx = pytest.importorskip("httpx")
+    health_checks(False)
     held = list(NAMES)
     for name in held:
         hold(name, True)
@@ -150,6 +170,7 @@ def test_new_requests_go_to_the_hosts_with_the_fewest_running(http, tls):
     finally:
         for name in held:
             hold(name, False)
+        health_checks(True)
     worker.join()
     assert stream["status"] == 200
     assert sum(len(requests) for requests in seen.values()) == 6 and seen[busy[0]] == [], seen
@@ -253,8 +274,10 @@ def test_gateway_log_names_the_credential_and_the_serving_host(http):
     generate(http, ONLY_B).raise_for_status()
     entry = json.loads(GATEWAY.check_output("tail -n 1 %s" % LOG))
     assert entry["api_key"] == "fleet-app" and entry["status"] == 200
-    assert entry["upstream_addr"].startswith(SERVING[HOST_B].interface("eth0").addresses[0] + ":443")
+    assert entry["serving_host"] == HOST_B
     assert KEY not in GATEWAY.file(LOG).content_string
+    # The log has it; the client is not told.
+    assert "x-llmops-serving-host" not in generate(http, ONLY_B).headers
 
 
 def test_healthz_counts_serving_hosts_without_names(http):
@@ -265,25 +288,45 @@ def test_healthz_counts_serving_hosts_without_names(http):
     assert "fleet-" not in text and "0.3" not in text
 
 
+def haproxy_log(since):
+    """What the gateway's HAProxy logged (server states and their reasons) since a journal cursor or time."""
+    return GATEWAY.check_output("journalctl -o cat --no-pager -t haproxy --since '%s'" % since)
+
+
+def host_id(name):
+    """The id the gateway's routing table (and HAProxy) gives a serving host."""
+    routes = json.loads(GATEWAY.file("/etc/nginx/llmops-gateway/routes.json").content_string)
+    return [host["id"] for host in routes["hosts"] if host["name"] == name][0]
+
+
+def until(predicate, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return predicate()
+
+
 def test_a_stopped_serving_host_is_routed_around(http):
-    errors_before = len(GATEWAY.check_output("cat /var/log/nginx/ollama-proxy.error.log").splitlines())
+    since = GATEWAY.check_output("date '+%Y-%m-%d %H:%M:%S'")
     SERVING[HOST_B].check_output("systemctl stop nginx")
     try:
+        # Refused connections are retried on another host at once: not one of these fails, before or after the
+        # health check takes the host out.
         seen = landed(lambda: [generate(http, SHARED).raise_for_status() for unused in range(9)])
         assert sum(len(requests) for requests in seen.values()) == 9 and seen[HOST_B] == []
-        # Passive health: after gateway_max_fails (2) refused connections the host rests for gateway_fail_timeout
-        # (10 s), so nine requests in a few seconds try it at most twice (least_conn alone would try it every third).
-        errors = GATEWAY.check_output("cat /var/log/nginx/ollama-proxy.error.log").splitlines()[errors_before:]
-        # Only fleet-d13-native refuses connections meanwhile.
-        tried = [line for line in errors if "connect() failed" in line and "/api/generate" in line]
-        assert 1 <= len(tried) <= 2, errors
+        assert until(lambda: healthz(http)[1]["down"] == 1, 6)
         assert healthz(http) == (200, {"status": "ok", "serving_hosts": 3, "up": 2, "drained": 0, "down": 1})
+        assert "host_{0}/{0} is DOWN".format(host_id(HOST_B)) in haproxy_log(since)
         reply = generate(http, ONLY_B)
-        assert reply.status_code == 502
-        assert reply.json() == {"error": "no serving host answered, try again later"}
+        assert reply.status_code == 503
+        assert reply.headers["retry-after"] == "5" and reply.headers["x-llmops-error"] == "no-serving-host"
+        assert reply.json() == {"error": "no serving host is available for this model right now; try again in a few seconds"}
     finally:
         SERVING[HOST_B].check_output("systemctl start nginx")
-    assert healthz(http)[1]["up"] == 3
+    assert until(lambda: healthz(http)[1]["up"] == 3, 6)
+    assert "host_{0}/{0} is UP".format(host_id(HOST_B)) in haproxy_log(since)
 
 
 def test_the_gateway_limits_each_client_and_the_serving_hosts_do_not_limit_the_gateway(http):
@@ -317,13 +360,17 @@ def test_serving_hosts_certificates_are_verified(http):
         host.check_output("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=fleet-d13-native "
                           "-addext subjectAltName=DNS:fleet-d13-native -keyout %s/selfsigned.key -out %s/selfsigned.crt 2>/dev/null"
                           % (tls_dir, tls_dir))
+        since = GATEWAY.check_output("date '+%Y-%m-%d %H:%M:%S'")
         # A restart, not a reload: no idle connection or cached TLS session of the old certificate survives.
         host.check_output("systemctl restart nginx")
-        assert generate(http, ONLY_B).status_code == 502
-        assert "certificate" in GATEWAY.check_output("tail -n 5 /var/log/nginx/ollama-proxy.error.log")
+        # Refused on the first request (the TLS handshake fails), out of rotation at the next checks.
+        assert generate(http, ONLY_B).status_code == 503
+        assert until(lambda: "host_{0}/{0} is DOWN".format(host_id(HOST_B)) in haproxy_log(since), 6)
+        assert "SSL handshake failure" in haproxy_log(since)
     finally:
         host.check_output("cp /root/pinned.crt %s/selfsigned.crt && cp /root/pinned.key %s/selfsigned.key && systemctl restart nginx"
                           % (tls_dir, tls_dir))
+    assert until(lambda: healthz(http)[1]["up"] == 3, 6)
     assert generate(http, ONLY_B).status_code == 200
 
 
@@ -349,15 +396,15 @@ def test_a_drained_host_gets_no_new_requests_and_running_streams_finish(http, tl
     try:
         drain = subprocess.Popen(drain_command([HOST_B], "drained"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                  env=dict(os.environ, PYTHONUNBUFFERED="1"))
-        # The drain reloads nginx; the old worker stays, serving the held stream, and the drain waits for it.
+        # The drain puts the host in maintenance in HAProxy, which keeps serving the held stream, and waits for it.
         output = ""
         for line in drain.stdout:
             output += line
-            if re.search(r"RETRYING: \[fleet-gateway\]: .*Wait for the streams that were running to finish", line):
+            if re.search(r"RETRYING: \[fleet-gateway\]: .*Wait for the requests the drained hosts were serving to finish", line):
                 break
         else:
             pytest.fail("the drain did not wait for the running stream: %s" % output)
-        assert GATEWAY.run("pgrep -f 'nginx: worker process is shutting down'").rc == 0
+        assert healthz(http)[1]["drained"] == 1
     finally:
         SERVING[HOST_B].check_output("systemctl kill --signal=SIGCONT ollama")
     output += drain.communicate(timeout=180)[0]
@@ -372,8 +419,12 @@ def test_a_drained_host_gets_no_new_requests_and_running_streams_finish(http, tl
         assert sum(len(requests) for requests in seen.values()) == 6 and seen[HOST_B] == []
         reply = generate(http, ONLY_B)
         assert reply.status_code == 503
-        assert "no serving host is available for model" in reply.json()["error"]
+        assert "no serving host is available for this model" in reply.json()["error"]
         assert healthz(http)[1]["drained"] == 1
+        # A reload keeps the drain: HAProxy's configuration was rendered with it.
+        assert " disabled" in GATEWAY.file("/etc/haproxy/haproxy.cfg").content_string
+        GATEWAY.check_output("systemctl reload haproxy")
+        assert until(lambda: healthz(http)[1]["drained"] == 1, 3)
     finally:
         subprocess.run(drain_command([HOST_B], "active"), check=True, capture_output=True)
     seen = landed(lambda: [generate(http, ONLY_B).raise_for_status() for unused in range(2)])
@@ -391,7 +442,7 @@ def test_the_rolling_upgrade_dropped_no_request():
     assert sorted((r["host"], r["status"]) for r in rows) == sorted((name, "upgraded") for name in NAMES)
     # Every host is back in rotation, none left drained (the later rollouts put theirs back too).
     assert json.loads(GATEWAY.file("/etc/nginx/llmops-gateway/drained.json").content_string) == []
-    assert " down;" not in GATEWAY.file("/etc/nginx/llmops-gateway/http.conf").content_string
+    assert " disabled" not in GATEWAY.file("/etc/haproxy/haproxy.cfg").content_string
 
 
 def test_the_gateways_secrets_are_root_only():

@@ -104,6 +104,53 @@ def test_openai_client_wrong_key_refused(trusted_http_client):
         client.models.list()
 
 
+@pytest.fixture
+def ollama_stopped():
+    """Ollama killed behind the proxy (nginx keeps running), started again afterwards."""
+    SERVER.check_output("systemctl kill --signal=SIGKILL proxy-test-ollama && systemctl stop proxy-test-ollama")
+    try:
+        yield
+    finally:
+        SERVER.check_output("systemctl start proxy-test-ollama && for i in $(seq 50); do "
+                            "curl -sf -o /dev/null 127.0.0.1:11434/ && exit 0; sleep 0.2; done; exit 1")
+
+
+def headers_and_body(*args):
+    """curl on the client with the response headers: (status, {lower-case name: value}, body)."""
+    cmd = CLIENT.run("curl -sS --cacert " + CA + " --max-time 20 -D /tmp/headers -o /tmp/body -w '%%{http_code}' %s"
+                     " && echo && cat /tmp/headers && echo && cat /tmp/body" % " ".join(args))
+    assert cmd.rc == 0, cmd.stderr
+    status, rest = cmd.stdout.split("\n", 1)
+    head, body = rest.split("\r\n\r\n", 1)
+    headers = dict(line.split(": ", 1) for line in head.splitlines()[1:] if ": " in line)
+    return int(status), {k.lower(): v.strip() for k, v in headers.items()}, body.strip()
+
+
+def test_ollama_down_answers_503_in_each_apis_shape(ollama_stopped, trusted_http_client):
+    generate = "-H 'Content-Type: application/json' -d " + q(json.dumps({"model": MODEL, "prompt": "hi", "stream": False}))
+    status, headers, body = headers_and_body(bearer(KEY), generate, URL + "/api/generate")
+    assert status == 503
+    assert headers["content-type"] == "application/json"
+    assert headers["x-llmops-error"] == "ollama-unavailable"
+    assert headers["retry-after"] == "5"
+    assert headers["strict-transport-security"].startswith("max-age=")
+    assert json.loads(body) == {"error": "Ollama is not answering on this host, try again in a few seconds"}
+    status, headers, body = headers_and_body(bearer(KEY), URL + "/v1/models")
+    assert (status, headers["x-llmops-error"]) == (503, "ollama-unavailable")
+    error = json.loads(body)["error"]
+    assert (error["type"], error["code"]) == ("server_error", "ollama_unavailable")
+    # The official clients read it as an error with its message, not as a page they cannot parse.
+    openai = pytest.importorskip("openai")
+    client = openai.OpenAI(base_url=PUBLISHED + "/v1", api_key=KEY, max_retries=0, timeout=20,
+                           http_client=trusted_http_client)
+    with pytest.raises(openai.InternalServerError) as raised:
+        client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}], max_tokens=4)
+    assert raised.value.status_code == 503
+    assert raised.value.body["code"] == "ollama_unavailable"
+    # Load balancers see it too, still without names or versions.
+    assert curl(URL + "/healthz") == (503, "unavailable\n")
+
+
 STREAM_SCRIPT = r"""
 import base64, http.client, json, ssl, sys, time
 context = ssl.create_default_context(cafile="%s")
@@ -209,7 +256,12 @@ def test_hsts_on_https_answers():
 def test_inference_routes_take_only_get_head_post(method, path):
     status, body = curl("-X", method, bearer(KEY), URL + path)
     assert status == 405
-    assert json.loads(body) == {"error": "method not allowed"}
+    # In the shape of the API the path belongs to: Ollama's on /api, OpenAI's error object on /v1.
+    if path.startswith("/v1/"):
+        assert json.loads(body) == {"error": {"message": "method not allowed", "type": "invalid_request_error",
+                                              "param": None, "code": None}}
+    else:
+        assert json.loads(body) == {"error": "method not allowed"}
 
 
 TIMING_SCRIPT = r"""

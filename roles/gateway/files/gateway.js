@@ -1,7 +1,6 @@
 // llmops.ollama gateway: routes each Ollama / OpenAI API request to a serving host that has the model
-// named in it. Nginx (upstream blocks with least_conn, passive health, TLS to the hosts) carries the
-// request; this module only reads the body, picks the upstream pool and answers what no single host
-// can: model lists over the whole fleet, unknown models, and the gateway's own /healthz.
+// named in it. Nginx carries the request to HAProxy (balancing, health checks, retries, the queue); this module only reads the body, picks the
+// pool and answers what no single host can: model lists over the whole fleet, unknown models, the gateway's /healthz.
 // The routing table (routes.json) is written by the gateway role and read once per nginx (re)load.
 import fs from 'fs';
 
@@ -55,37 +54,25 @@ function sendError(r, status, message) {
     }
 }
 
-function poolHosts(poolId) {
-    for (var i = 0; i < ROUTES.pools.length; i++) {
-        if (ROUTES.pools[i].id === poolId) {
-            return ROUTES.pools[i].hosts;
-        }
-    }
-    return [];
+// The pool's backend in HAProxy, which picks the host (least requests in progress, healthy, not drained), queues
+// when every host is at its capacity, and retries elsewhere what failed before a host started answering. Model
+// management (the admin routes) has a backend of its own that never sends a request twice.
+function toPool(r, poolId) {
+    r.internalRedirect('@llmops_gateway_' + poolId + (r.variables.llmops_gateway_admin === 'admin' ? '_admin' : ''));
 }
 
-function liveHosts() {
-    return ROUTES.hosts.filter(function (host) { return !host.drained; });
+function BadRequest(message) {
+    this.message = message;
 }
 
-function toPool(r, poolId, model) {
-    var live = poolHosts(poolId).filter(function (id) {
-        return ROUTES.hosts.some(function (host) { return host.id === id && !host.drained; });
-    });
-    if (!live.length) {
-        sendError(r, 503, model ? "no serving host is available for model '" + model + "' right now, try again later"
-                                : 'no serving host is available right now, try again later');
-        return;
-    }
-    r.internalRedirect('@llmops_gateway_' + poolId);
-}
-
-// The model a request names: in the JSON body (model, or the older name / source fields), or in the
-// path of /v1/models/<model>.
+// The model a request names: in the JSON body (model, or the older name / source fields), or in the path of
+// /v1/models/<model>. A body that is not JSON, or names the model in two spellings of one field (Ollama reads
+// JSON keys without regard to case, so {"model":"a","MODEL":"b"} would run b where a is routed), is refused.
 function requestedModel(r) {
     var match = r.uri.match(/^\/v1\/models\/(.+)$/);
     if (match) {
-        return decodeURIComponent(match[1]);
+        // r.uri is decoded already: the name is used as it is.
+        return match[1];
     }
     if (!r.requestText) {
         return '';
@@ -94,19 +81,26 @@ function requestedModel(r) {
     try {
         body = JSON.parse(r.requestText);
     } catch (e) {
-        return '';
+        throw new BadRequest('the request body is not valid JSON');
     }
-    if (!body || typeof body !== 'object') {
-        return '';
+    if (!body || typeof body !== 'object' || Array.isArray(body)) {
+        throw new BadRequest('the request body must be a JSON object');
     }
+    var fields = ['model', 'name', 'source'];
+    Object.keys(body).forEach(function (key) {
+        var lower = key.toLowerCase();
+        if (fields.indexOf(lower) >= 0 && key !== lower) {
+            throw new BadRequest('"' + key + '": write the field as "' + lower + '"');
+        }
+    });
     var model = body.model || body.name || body.source || '';
     return typeof model === 'string' ? model : '';
 }
 
-// GET /api/tags, /api/ps and /v1/models: every live host's answer merged, as one Ollama would answer.
+// GET /api/tags, /api/ps and /v1/models: every host's answer merged, as one Ollama would answer. Hosts that are
+// down or drained answer at once from HAProxy (503) and are left out.
 function union(r, path) {
-    var hosts = liveHosts();
-    var calls = hosts.map(function (host) {
+    var calls = ROUTES.hosts.map(function (host) {
         return r.subrequest('/_llmops_gateway/' + host.id + path, {method: 'GET'})
             .then(function (reply) {
                 if (reply.status !== 200) {
@@ -122,7 +116,7 @@ function union(r, path) {
     Promise.all(calls).then(function (answers) {
         var answered = answers.filter(function (answer) { return answer !== null; });
         if (!answered.length) {
-            sendError(r, 502, 'no serving host answered');
+            sendError(r, 503, 'no serving host is available right now; try again in a few seconds');
             return;
         }
         var seen = {};
@@ -165,10 +159,19 @@ function route(r) {
         union(r, r.uri);
         return;
     }
-    var model = requestedModel(r);
+    var model;
+    try {
+        model = requestedModel(r);
+    } catch (e) {
+        if (e instanceof BadRequest) {
+            sendError(r, 400, e.message);
+            return;
+        }
+        throw e;
+    }
     if (!model) {
         // Nothing to route by (/api/version, or a request the server itself will refuse with its own words).
-        toPool(r, ROUTES.any_pool, '');
+        toPool(r, ROUTES.any_pool);
         return;
     }
     var poolId = ROUTES.models[modelKey(model)];
@@ -180,30 +183,48 @@ function route(r) {
         }
         return;
     }
-    toPool(r, poolId, model);
+    toPool(r, poolId);
 }
 
-// How many serving hosts answer their own /healthz; no names, no versions.
-function healthz(r) {
-    var calls = ROUTES.hosts.map(function (host) {
-        if (host.drained) {
-            return Promise.resolve('drained');
+// The serving hosts' states as HAProxy's health checks see them (one local request, no fan-out): how many are up,
+// drained or down; no names, no versions.
+function hostStates(csv) {
+    var states = {up: 0, drained: 0, down: 0};
+    var lines = csv.split('\n');
+    var header = (lines.shift() || '').replace(/^# /, '').split(',');
+    var proxy = header.indexOf('pxname'), server = header.indexOf('svname'), status = header.indexOf('status');
+    lines.forEach(function (line) {
+        var fields = line.split(',');
+        if (fields.length <= status || fields[proxy].indexOf('host_') !== 0 || fields[server] === 'BACKEND') {
+            return;
         }
-        return r.subrequest('/_llmops_gateway/' + host.id + '/healthz', {method: 'GET'})
-            .then(function (reply) { return reply.status === 200 ? 'up' : 'down'; }, function () { return 'down'; });
+        var state = fields[status];
+        if (state.indexOf('MAINT') === 0 || state.indexOf('DRAIN') === 0) {
+            states.drained += 1;
+        } else if (state === 'UP' || state.indexOf('UP ') === 0 || state === 'no check') {
+            states.up += 1;
+        } else {
+            states.down += 1;
+        }
     });
-    Promise.all(calls).then(function (states) {
-        var count = function (state) { return states.filter(function (s) { return s === state; }).length; };
-        var up = count('up');
+    return states;
+}
+
+function healthz(r) {
+    r.subrequest('/_llmops_gateway/state', {method: 'GET'}).then(function (reply) {
+        var states = reply.status === 200 ? hostStates(reply.responseText)
+                                          : {up: 0, drained: 0, down: ROUTES.hosts.length};
         r.headersOut['Cache-Control'] = 'no-store';
-        sendJson(r, up > 0 ? 200 : 503, {
-            status: up > 0 ? 'ok' : 'unavailable',
-            serving_hosts: states.length,
-            up: up,
-            drained: count('drained'),
-            down: count('down'),
+        sendJson(r, states.up > 0 ? 200 : 503, {
+            status: states.up > 0 ? 'ok' : 'unavailable',
+            serving_hosts: states.up + states.drained + states.down,
+            up: states.up,
+            drained: states.drained,
+            down: states.down,
         });
+    }, function () {
+        sendError(r, 503, 'the gateway cannot read its serving hosts\' states');
     });
 }
 
-export default {route, healthz, modelKey};
+export default {route, healthz, modelKey, hostStates};
