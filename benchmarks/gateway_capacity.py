@@ -29,7 +29,6 @@ import ssl
 import statistics
 import subprocess
 import sys
-import threading
 import time
 
 from chart import Canvas  # benchmarks/chart.py, beside this file

@@ -146,9 +146,9 @@ def main():
         if not args.keep and not up:
             molecule(args.scenario, "destroy")
 
-    report = {"scenario": args.scenario, "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                          "load_average_at_end": [round(value, 2) for value in os.getloadavg()]},
-              "requests": args.requests, "cases": {}}
+    machine = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+               "load_average_at_end": [round(value, 2) for value in os.getloadavg()]}
+    report = {"scenario": args.scenario, "machine": machine, "requests": args.requests, "cases": {}}
     print("%-34s %12s %12s %12s %12s %10s" % ("case", "direct p50", "gateway p50", "direct p99", "gateway p99", "added p50"))
     for case in cases:
         for measure in ("first", "total"):

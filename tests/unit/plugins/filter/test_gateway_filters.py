@@ -8,8 +8,9 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.llmops.ollama.plugins.filter.gateway import (gateway_mark_drained, gateway_model_key, gateway_routes,
-                                                                     gateway_vrrp_address, haproxy_sessions)
+from ansible_collections.llmops.ollama.plugins.filter.gateway import (
+    gateway_mark_drained, gateway_model_key, gateway_routes, gateway_vrrp_address, haproxy_sessions,
+)
 
 GATEWAY_JS = pathlib.Path(__file__).resolve().parents[4] / "roles" / "gateway" / "files" / "gateway.js"
 
