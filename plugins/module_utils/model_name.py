@@ -89,16 +89,27 @@ class ModelName:
         if not isinstance(text, str) or not text:
             raise InvalidModelName('invalid model name %r: the name is empty' % (text,))
         name = cls.parse_bare(text)
+        name._validate(text)
+        if name.scheme not in ('http', 'https'):
+            raise InvalidModelName('invalid model name %r: scheme %r must be http or https' % (text, name.scheme))
+        return name
+
+    @classmethod
+    def from_parts(cls, host, namespace, model, tag):
+        """A name from the four parts of a manifest path, validated as parse does: no part may be "." or ".." or hold a
+        "/", so the name's manifest_path stays where it says."""
+        name = cls(host=host, namespace=namespace, model=model, tag=tag)
+        name._validate('/'.join((host, namespace, model, tag)))
+        return name
+
+    def _validate(self, text):
         for kind, pattern, max_len in _PARTS:
-            value = getattr(name, kind)
+            value = getattr(self, kind)
             if value == _MISSING:
                 raise InvalidModelName('invalid model name %r: the %s part is empty' % (text, kind))
             if not 1 <= len(value) <= max_len or not pattern.match(value):
                 raise InvalidModelName('invalid model name %r: %s %r must start with a letter, digit or "_" and use only %s'
                                        % (text, kind, value, _RULES[kind]))
-        if name.scheme not in ('http', 'https'):
-            raise InvalidModelName('invalid model name %r: scheme %r must be http or https' % (text, name.scheme))
-        return name
 
     def parts(self):
         return (self.host, self.namespace, self.model, self.tag)

@@ -160,10 +160,19 @@ class Store(object):
                 os.mkdir(path, 0o755)
                 _chown(path, uid, gid)
 
+    def _inside(self, relative):
+        """The absolute path of a store file; StoreError when it would resolve outside the store (a "..", a link)."""
+        root = os.path.realpath(self.root)
+        target = os.path.realpath(self.path(relative))
+        if os.path.commonpath([root, target]) != root or target == root:
+            raise StoreError('refusing to write %s: it resolves to %s, outside the store %s' % (relative, target, root))
+        return target
+
     def write_stream(self, relative, stream, expected_digest=None):
         """Write a file atomically from a stream; with expected_digest the content must hash to it."""
+        self._inside(relative)
         self._make_dirs(os.path.dirname(relative))
-        target = self.path(relative)
+        target = self._inside(relative)
         fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(relative) + '-', dir=os.path.dirname(target))
         digest = hashlib.sha256()
         try:
@@ -232,14 +241,22 @@ class BundleSource(object):
         found = []
         for member_name in sorted(self.members):
             parts = member_name.split('/')
-            if parts[0] != 'manifests' or len(parts) != 5:
+            if parts[0] != 'manifests':
                 continue
+            # A member name becomes a path in the store: anything but four valid name parts (no "..") is refused.
+            try:
+                if len(parts) != 5:
+                    raise InvalidModelName('a manifest is manifests/<host>/<namespace>/<model>/<tag>')
+                name = ModelName.from_parts(*parts[1:])
+            except InvalidModelName as e:
+                raise StoreError('bundle %s: member %r is not a manifest path (%s): refusing the bundle, nothing was written'
+                                 % (self.path, member_name, e))
             raw = self.tar.extractfile(self.members[member_name]).read()
             want = self.sums.get(member_name)
             if want != hashlib.sha256(raw).hexdigest():
                 raise StoreError('bundle %s: manifest %s does not match %s (%s): the bundle is damaged'
                                  % (self.path, member_name, SUMS_MEMBER, 'not listed' if want is None else 'sha256 differs'))
-            found.append(Model(ModelName(*parts[1:]), raw))
+            found.append(Model(name, raw))
         return found
 
     def open_blob(self, digest):
@@ -252,10 +269,18 @@ class BundleSource(object):
         self.tar.close()
 
 
-def open_source(path):
+def open_source(path, checksum=None):
+    """The source of an import. A bundle with a pinned checksum (sha256 hex) is hashed whole before anything in it is
+    read: its own SHA256SUMS only shows that it is intact, the pin shows that it is the bundle that was made."""
     if os.path.isdir(path):
+        if checksum:
+            raise StoreError('checksum pins a bundle file, and %s is a directory: leave checksum out' % path)
         return DirectorySource(path)
     if os.path.isfile(path):
+        if checksum and sha256_file(path) != checksum:
+            raise StoreError('bundle %s hashes to sha256:%s, not the pinned sha256:%s: refusing it, nothing was written '
+                             '(a different or altered bundle; copy the right one, or pin the checksum its maker published)'
+                             % (path, sha256_file(path), checksum))
         return BundleSource(path)
     raise StoreError('import source %s does not exist' % path)
 
@@ -335,8 +360,16 @@ def write_bundle(store, models, sums, dest):
     except BaseException:
         _remove(tmp)
         raise
-    with open(dest + '.sha256', 'w') as f:
-        f.write('%s  %s\n' % (digest, os.path.basename(dest)))
+    # A new file renamed into place: an open() would follow a link planted at <dest>.sha256 (/var/tmp is shared).
+    fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(dest) + '.sha256-', dir=directory)
+    try:
+        with os.fdopen(fd, 'w') as f:
+            f.write('%s  %s\n' % (digest, os.path.basename(dest)))
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, dest + '.sha256')
+    except BaseException:
+        _remove(tmp)
+        raise
     return digest
 
 

@@ -10,6 +10,7 @@ Internal to llmops.ollama, not a public API: it may change in any release (plugi
 """
 
 import json
+import re
 import socket
 import ssl
 import time
@@ -64,16 +65,32 @@ class OllamaTimeout(OllamaError):
     """An operation ran past its time budget."""
 
 
+_HOST_PORT = re.compile(r'(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]*)(:[0-9]*)?\Z')
+
+
+def _userinfo(text):
+    """The user:password part of a URL's text, or None. Users write passwords with "/", "?" or "#" in them unencoded:
+    when what precedes the first of those is no host[:port] and an "@" follows, everything up to the last "@" is taken
+    for the userinfo (too much is masked rather than a password shown)."""
+    rest = text.partition('://')[2]
+    if '@' not in rest:
+        return None
+    authority = re.split(r'[/?#]', rest, maxsplit=1)[0]
+    if '@' in authority:
+        return authority.rpartition('@')[0]
+    if not _HOST_PORT.match(authority):
+        return rest.rpartition('@')[0]
+    return None
+
+
 def redact_url(url):
     """`url` with any user:password@ in it replaced by ********@, for messages."""
     text = to_text(url)
-    scheme, sep, rest = text.partition('://')
-    if not sep:
+    userinfo = _userinfo(text)
+    if userinfo is None:
         return text
-    authority, slash, path = rest.partition('/')
-    if '@' not in authority:
-        return text
-    return '%s://********@%s%s%s' % (scheme, authority.rpartition('@')[2], slash, path)
+    scheme, unused_sep, rest = text.partition('://')
+    return '%s://********@%s' % (scheme, rest[len(userinfo) + 1:])
 
 
 def split_url(url):
@@ -85,8 +102,10 @@ def split_url(url):
     try:
         parts = urlsplit(text)
         parts.port  # pylint: disable=pointless-statement
-    except ValueError as e:
-        raise OllamaError('url %s is not a valid URL (%s): use http://HOST:PORT or https://HOST[/PREFIX]' % (redact_url(text), to_native(e)))
+    except ValueError:
+        # Not the parser's words: they quote the part it could not read, which may be a password.
+        raise OllamaError('url %s is not a valid URL (check the host, the port, 1-65535, and any brackets): use '
+                          'http://HOST:PORT or https://HOST[/PREFIX]' % redact_url(text))
     if parts.scheme.lower() not in ('http', 'https'):
         raise OllamaError('url %s is not an http:// or https:// URL: the modules only talk to the Ollama API over HTTP(S), '
                           'for example http://127.0.0.1:11434' % redact_url(text))
@@ -199,9 +218,8 @@ class OllamaClient:
         Credentials inside url join the module's no_log values, so that no result, message or invocation shows them.
         """
         p = module.params
-        authority = to_text(p['url']).partition('://')[2].partition('/')[0]
-        if '@' in authority:
-            credentials = authority.rpartition('@')[0]
+        credentials = _userinfo(to_text(p['url']))
+        if credentials:
             user, sep, password = credentials.partition(':')
             # A user alone (https://TOKEN@host) is the secret itself.
             module.no_log_values.update(value for value in (credentials, password, unquote(password)) if value)

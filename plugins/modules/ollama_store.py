@@ -52,6 +52,15 @@ options:
   src:
     description: With O(operation=import), another models directory or a bundle file on the managed host.
     type: path
+  checksum:
+    description:
+      - With O(operation=import) from a bundle, the sha256 the whole bundle file must hash to (C(sha256:<hex>) or
+        C(<hex>)), as O(operation=export) returned it in RV(bundle_sha256). The bundle is hashed before anything in it
+        is read, and refused when it differs.
+      - A bundle's own C(SHA256SUMS) and C(<file>.sha256) only show that it is intact; whoever can replace the bundle
+        can replace them too. Pin the checksum where the bundle cannot change it (the inventory, the change request),
+        carried apart from the bundle. C(playbooks/model-bundle.yml) requires it for an import.
+    type: str
   dest:
     description:
       - With O(operation=export), the bundle file to write. It is left alone when it already holds exactly these models
@@ -79,6 +88,8 @@ EXAMPLES = r'''
     path: /usr/share/ollama/.ollama/models
     operation: import
     src: /media/usb/models.tar
+    # What the export returned as bundle_sha256, pinned in the inventory.
+    checksum: sha256:0f8e5b6a8c37c1f1f2b0a1e6c4d7a2b9e3f4c5d6a7b8c9d0e1f2a3b4c5d6e7f8
 '''
 
 RETURN = r'''
@@ -131,6 +142,7 @@ bundle_sha256:
 '''
 
 import os
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
@@ -146,8 +158,14 @@ def run(module):
     store = Store(p['path'])
     if p['operation'] != 'import' and not os.path.isdir(p['path']):
         module.fail_json(msg='%s is not a directory: give the models directory (OLLAMA_MODELS) in path' % p['path'])
+    checksum = (p['checksum'] or '').strip().lower()
+    if checksum.startswith('sha256:'):
+        checksum = checksum[len('sha256:'):]
+    if p['checksum'] is not None and (p['operation'] != 'import' or not re.match(r'[0-9a-f]{64}\Z', checksum)):
+        module.fail_json(msg='checksum must be the sha256 of a bundle to import (sha256:<64 hex digits>), got %r with '
+                             'operation %s' % (p['checksum'], p['operation']))
     if p['operation'] == 'import':
-        source = open_source(p['src'])
+        source = open_source(p['src'], checksum or None)
         try:
             models = select(source.models(), p['models'])
             if not os.path.isdir(p['path']):
@@ -185,6 +203,7 @@ def main():
             operation=dict(type='str', default='list', choices=['list', 'verify', 'import', 'export']),
             models=dict(type='list', elements='str', default=[]),
             src=dict(type='path'),
+            checksum=dict(type='str'),
             dest=dict(type='path'),
         ),
         required_if=[('operation', 'import', ['src']), ('operation', 'export', ['dest'])],

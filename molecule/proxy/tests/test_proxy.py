@@ -437,3 +437,88 @@ def test_past_the_burst_429():
     assert "200" in codes
     assert set(codes) <= {"200", "429"}
     time.sleep(1.5)  # let the bucket refill for whatever runs next
+
+
+ECHO_HEADERS = r"""
+import http.server, json
+class Echo(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps(dict((k.lower(), v) for k, v in self.headers.items())).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", 11434), Echo).handle_request()
+"""
+
+
+def test_ollama_sees_the_client_address_not_what_the_client_claims(ollama_stopped):
+    """In Ollama's place, a server that answers with the headers it got, for one request."""
+    SERVER.check_output("systemd-run --unit proxy-test-echo --collect python3 -c %s" % q(ECHO_HEADERS))
+    try:
+        for _ in range(50):
+            if SERVER.run("ss -Hltn 'sport = :11434' | grep -q .").rc == 0:
+                break
+            time.sleep(0.1)
+        status, body = curl(bearer(KEY), "-H 'X-Forwarded-For: 6.6.6.6'", "-H 'X-Real-IP: 6.6.6.6'",
+                            "-H 'Forwarded: for=6.6.6.6'", URL + "/api/version")
+    finally:
+        SERVER.run("systemctl stop proxy-test-echo")
+    client_address = CLIENT.interface("eth0").addresses[0]
+    seen = json.loads(body)
+    assert status == 200
+    assert seen["x-forwarded-for"] == client_address and seen["x-real-ip"] == client_address
+    assert "forwarded" not in seen and "6.6.6.6" not in body
+    assert "authorization" not in seen
+
+
+@pytest.mark.parametrize("cipher", ["AES128-SHA", "AES256-SHA256", "ECDHE-RSA-AES128-SHA", "ECDHE-RSA-AES256-SHA384",
+                                    "AES128-GCM-SHA256"])
+def test_tls_1_2_offers_no_cbc_sha1_or_static_rsa_suite(cipher):
+    # @SECLEVEL=0: the client offers the suite whatever its own policy; the refusal must be the server's.
+    cmd = CLIENT.run("openssl s_client -connect proxy-server:443 -servername proxy-server -tls1_2 -cipher %s:@SECLEVEL=0 "
+                     "</dev/null 2>&1" % cipher)
+    assert cmd.rc != 0 and "alert handshake failure" in cmd.stdout, cmd.stdout
+
+
+def test_tls_1_2_takes_an_aead_suite_with_forward_secrecy_and_issues_no_session_ticket():
+    cmd = CLIENT.run("openssl s_client -connect proxy-server:443 -servername proxy-server -tls1_2 "
+                     "-cipher ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256 </dev/null 2>&1")
+    assert cmd.rc == 0, cmd.stdout
+    assert re.search(r"Cipher is ECDHE-(RSA|ECDSA)-AES128-GCM-SHA256", cmd.stdout), cmd.stdout
+    assert "TLS session ticket" not in cmd.stdout
+
+
+def test_an_api_key_reaches_admin_routes_only_with_the_admin_role():
+    assert curl(bearer(KEY), "-X DELETE -d '{\"model\":\"nope:1\"}'", URL + "/api/delete")[0] == 403
+    assert curl(bearer(ADMIN_KEY), "-X DELETE -d '{\"model\":\"nope:1\"}'", URL + "/api/delete")[0] == 404
+
+
+def test_only_root_and_the_proxy_user_reach_ollama_on_loopback():
+    """Ollama's API has no credentials: a local user other than root and nginx's is refused (firewall role)."""
+    url = "http://127.0.0.1:11434/api/version"
+    for user in ("root", "www-data"):
+        assert SERVER.run("runuser -u %s -- curl -sS -m 5 -o /dev/null -w '%%{http_code}' %s" % (user, url)).stdout == "200"
+    refused = SERVER.run("runuser -u nobody -- curl -sS -m 5 -o /dev/null %s" % url)
+    # Refused at once (curl 7: could not connect, 56: reset), not left to time out.
+    assert refused.rc in (7, 56), (refused.rc, refused.stderr)
+    # Both families, above UFW's own "allow all on loopback" rule.
+    for command, chain in (("iptables", "ufw-before-output"), ("ip6tables", "ufw6-before-output")):
+        rules = SERVER.check_output("%s -S %s" % (command, chain)).splitlines()
+        owner = [i for i, rule in enumerate(rules) if "--uid-owner" in rule and "--dport 11434" in rule]
+        reject = [i for i, rule in enumerate(rules) if "--dport 11434" in rule and "REJECT" in rule]
+        loopback = rules.index("-A %s -o lo -j ACCEPT" % chain)
+        assert len(owner) == 2 and reject and max(owner) < reject[0] < loopback, rules
+
+
+def test_health_checks_of_a_host_with_ollama_down_stay_out_of_the_access_log(ollama_stopped):
+    """A load balancer asks /healthz every second: with Ollama down, its 503s must not fill the log either."""
+    log = "/var/log/nginx/ollama-proxy.access.log"
+    before = len(SERVER.file(log).content_string.splitlines())
+    for unused in range(3):
+        status, body = curl(URL + "/healthz")
+        assert (status, body.strip()) == (503, "unavailable")
+    assert len(SERVER.file(log).content_string.splitlines()) == before

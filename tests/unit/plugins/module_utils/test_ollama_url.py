@@ -6,6 +6,7 @@
 import base64
 import contextlib
 import io
+import re
 
 import pytest
 
@@ -53,9 +54,23 @@ def test_bad_port_and_missing_host_say_so_without_the_secret():
     ('http://host:11434/a@b', 'http://host:11434/a@b'),
     ('http://a:b@c@host/', 'http://********@host/'),
     ('no scheme at all', 'no scheme at all'),
+    # Passwords written with "/", "#" or "?" unencoded: what precedes them is no host[:port].
+    ('http://alice:pa/ss@host:11434/x', 'http://********@host:11434/x'),
+    ('http://alice:pa#ss@host', 'http://********@host'),
+    ('http://alice:pa?ss@host/', 'http://********@host/'),
+    ('https://alice:s3/cr#t?x@proxy.example/ollama', 'https://********@proxy.example/ollama'),
 ])
 def test_redact_url(url, shown):
     assert redact_url(url) == shown
+
+
+@pytest.mark.parametrize('password', ['pa/ss0rd', 'pa#ss0rd', 'pa?ss0rd', 'pa/ss@w0rd'])
+def test_a_password_with_url_delimiters_never_reaches_the_message(password):
+    with pytest.raises(OllamaError) as exc:
+        split_url('http://alice:%s@127.0.0.1:11434' % password)
+    for piece in [password] + [part for part in re.split(r'[/#?@]', password) if len(part) > 2]:
+        assert piece not in exc.value.msg, exc.value.msg
+    assert '********@' in exc.value.msg
 
 
 def test_url_credentials_are_sent_as_basic_auth(stub, answers):

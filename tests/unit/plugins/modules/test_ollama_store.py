@@ -144,3 +144,76 @@ def test_bad_input(store, args, message):
 def test_unknown_model_is_named(store, seed):
     result = store(path=seed.models_dir, models=['llama3.2:3b'])
     assert result.failed and result['msg'].startswith('model llama3.2:3b is not in the store (it holds: ')
+
+
+def rewrite_bundle(bundle, extra=()):
+    """The bundle with extra (name, bytes) members added, each listed in its SHA256SUMS as a bundle's maker would."""
+    with tarfile.open(bundle) as tar:
+        members = [(m.name, tar.extractfile(m).read()) for m in tar.getmembers()]
+    sums = dict(members)['SHA256SUMS'].decode() + ''.join(
+        '%s  %s\n' % (hashlib.sha256(data).hexdigest(), name) for name, data in extra)
+    with tarfile.open(bundle, 'w') as tar:
+        for name, data in [('SHA256SUMS', sums.encode())] + [m for m in members if m[0] != 'SHA256SUMS'] + list(extra):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+@pytest.mark.parametrize('member', ['manifests/../../outside/x', 'manifests/registry.ollama.ai/library/../x',
+                                    'manifests/registry.ollama.ai/library/m/t/extra', 'manifests/h/n/.m/t'])
+def test_a_bundle_member_outside_the_manifests_is_refused_and_nothing_written(store, seed, start_ollama, tmp_path, member):
+    bundle = str(tmp_path / 'models.tar')
+    store(path=seed.models_dir, operation='export', models=['qwen2.5:0.5b'], dest=bundle)
+    manifest = open(os.path.join(seed.models_dir, 'manifests/registry.ollama.ai/library/qwen2.5/0.5b'), 'rb').read()
+    rewrite_bundle(bundle, [(member, manifest)])
+    target = start_ollama(name='offline')
+    before = sorted(os.listdir(os.path.dirname(target.models_dir)))
+    result = store(path=target.models_dir, operation='import', src=bundle)
+    assert result.failed and "member %r is not a manifest path" % member in result['msg'], result['msg']
+    assert 'nothing was written' in result['msg']
+    assert target.names() == [] and blob_files(target.models_dir) == []
+    assert sorted(os.listdir(os.path.dirname(target.models_dir))) == before
+
+
+def test_a_write_that_resolves_outside_the_store_is_refused(tmp_path):
+    from ansible_collections.llmops.ollama.plugins.module_utils import model_store
+    root = tmp_path / 'a' / 'b' / 'models'
+    root.mkdir(parents=True)
+    (root / 'manifests').symlink_to(tmp_path)  # a link planted inside the store
+    with pytest.raises(model_store.StoreError, match='outside the store'):
+        model_store.Store(str(root)).write_stream('manifests/h/n/m/t', io.BytesIO(b'{}'))
+    with pytest.raises(model_store.StoreError, match='outside the store'):
+        model_store.Store(str(root)).write_stream('blobs/../../PWNED', io.BytesIO(b'x'))
+    assert not (tmp_path / 'a' / 'PWNED').exists() and not (tmp_path / 'h').exists()
+
+
+def test_a_pinned_checksum_admits_the_bundle_four_ways_and_refuses_another(store, seed, start_ollama, tmp_path):
+    bundle = str(tmp_path / 'models.tar')
+    made = store(path=seed.models_dir, operation='export', models=['qwen2.5:0.5b'], dest=bundle)
+    target = start_ollama(name='offline')
+    four_ways(store, path=target.models_dir, operation='import', src=bundle, checksum='sha256:' + made['bundle_sha256'])
+    assert target.names() == ['qwen2.5:0.5b']
+    other = start_ollama(name='other')
+    # A bundle replaced together with its own checksum files: intact, and not the one that was pinned.
+    store(path=seed.models_dir, operation='export', models=['smollm2:135m'], dest=bundle)
+    result = store(path=other.models_dir, operation='import', src=bundle, checksum=made['bundle_sha256'])
+    assert result.failed and 'not the pinned sha256:%s' % made['bundle_sha256'] in result['msg']
+    assert other.names() == [] and blob_files(other.models_dir) == []
+
+
+@pytest.mark.parametrize('args', [{'operation': 'import', 'checksum': 'abc'}, {'operation': 'list', 'checksum': '0' * 64}])
+def test_a_malformed_or_misplaced_checksum_fails_first(store, seed, args):
+    result = store(path=seed.models_dir, src=seed.models_dir, **args)
+    assert result.failed and result['msg'].startswith('checksum must be the sha256 of a bundle to import')
+
+
+def test_export_does_not_follow_a_link_planted_at_its_checksum_file(store, seed, tmp_path):
+    victim = tmp_path / 'victim'
+    victim.write_text('keep me\n')
+    bundle = tmp_path / 'models.tar'
+    (tmp_path / 'models.tar.sha256').symlink_to(victim)
+    result = store(path=seed.models_dir, operation='export', models=['qwen2.5:0.5b'], dest=str(bundle))
+    assert not result.failed
+    assert victim.read_text() == 'keep me\n'
+    assert not os.path.islink(str(bundle) + '.sha256')
+    assert open(str(bundle) + '.sha256').read() == '%s  models.tar\n' % result['bundle_sha256']
