@@ -459,7 +459,7 @@ def test_ollama_sees_the_client_address_not_what_the_client_claims(ollama_stoppe
     """In Ollama's place, a server that answers with the headers it got, for one request."""
     SERVER.check_output("systemd-run --unit proxy-test-echo --collect python3 -c %s" % q(ECHO_HEADERS))
     try:
-        for _ in range(50):
+        for unused in range(50):
             if SERVER.run("ss -Hltn 'sport = :11434' | grep -q .").rc == 0:
                 break
             time.sleep(0.1)
