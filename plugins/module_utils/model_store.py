@@ -170,6 +170,7 @@ class Store(object):
 
     def write_stream(self, relative, stream, expected_digest=None):
         """Write a file atomically from a stream; with expected_digest the content must hash to it."""
+        # Checked before any directory is made (a ".." would make them outside), and again after (a link among them).
         self._inside(relative)
         self._make_dirs(os.path.dirname(relative))
         target = self._inside(relative)
@@ -277,10 +278,11 @@ def open_source(path, checksum=None):
             raise StoreError('checksum pins a bundle file, and %s is a directory: leave checksum out' % path)
         return DirectorySource(path)
     if os.path.isfile(path):
-        if checksum and sha256_file(path) != checksum:
+        actual = sha256_file(path) if checksum else None
+        if actual != checksum:
             raise StoreError('bundle %s hashes to sha256:%s, not the pinned sha256:%s: refusing it, nothing was written '
                              '(a different or altered bundle; copy the right one, or pin the checksum its maker published)'
-                             % (path, sha256_file(path), checksum))
+                             % (path, actual, checksum))
         return BundleSource(path)
     raise StoreError('import source %s does not exist' % path)
 

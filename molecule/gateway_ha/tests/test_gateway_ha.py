@@ -280,14 +280,20 @@ def test_the_fleet_report_says_which_host_has_ollama_down(tmp_path):
     assert report["summary"]["ollama_down"] == 1
 
 
-def announce(tls, path, length, key=KEY):
-    """Send a request's headers announcing a body of `length` bytes, no body: nginx answers on the headers alone."""
+def headers_only(tls, path, length, key=KEY):
+    """A connection whose request has announced a body of `length` bytes and sent none of it."""
     conn = httplib.HTTPSConnection(VIP, 443, timeout=20, context=tls)
     conn.putrequest("POST", path)
     conn.putheader("Authorization", "Bearer " + key)
     conn.putheader("Content-Type", "application/json")
     conn.putheader("Content-Length", str(length))
     conn.endheaders()
+    return conn
+
+
+def announce(tls, path, length, key=KEY):
+    """Send a request's headers announcing a body of `length` bytes, no body: nginx answers on the headers alone."""
+    conn = headers_only(tls, path, length, key)
     reply = conn.getresponse()
     body = reply.read()
     conn.close()
@@ -305,13 +311,7 @@ def test_a_body_over_the_gateways_limit_gets_413_in_the_apis_shape(tls):
 def hold(tls, key):
     """A connection whose request has announced a body it never sends: nginx counts it while it waits for the body, as
     it would a slow client's."""
-    conn = httplib.HTTPSConnection(VIP, 443, timeout=20, context=tls)
-    conn.putrequest("POST", "/api/generate")
-    conn.putheader("Authorization", "Bearer " + key)
-    conn.putheader("Content-Type", "application/json")
-    conn.putheader("Content-Length", "100")
-    conn.endheaders()
-    return conn
+    return headers_only(tls, "/api/generate", 100, key)
 
 
 def test_one_credential_cannot_hold_every_connection(http, tls):
